@@ -1,0 +1,112 @@
+/**
+ * Validation at the boundary: zod schemas in, typed {@link ValidationFailure}s
+ * out. Every import and public argument goes through {@link parseInput}, so
+ * a bad value is refused before anything changes.
+ *
+ * @module
+ */
+import { z } from 'zod';
+import { ErrorCode, ValidationFailure } from './errors.js';
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Refuses objects that carry `__proto__`, `constructor` or `prototype` keys
+ * anywhere inside (as `JSON.parse` produces them), so imported state can never
+ * reach `Object.prototype` through an assignment.
+ */
+export function assertNoPrototypeKeys(value: unknown, what: string): void {
+  const seen = new Set<unknown>();
+  const walk = (node: unknown, path: string): void => {
+    if (typeof node !== 'object' || node === null || seen.has(node)) return;
+    seen.add(node);
+    if (Array.isArray(node)) {
+      node.forEach((item, index) => {
+        walk(item, `${path}[${index}]`);
+      });
+      return;
+    }
+    for (const key of Object.keys(node)) {
+      const child = path === '' ? key : `${path}.${key}`;
+      if (FORBIDDEN_KEYS.has(key)) {
+        throw new ValidationFailure(child, `${what}: key "${key}" at "${child}" is not allowed`);
+      }
+      walk((node as Record<string, unknown>)[key], child);
+    }
+  };
+  walk(value, '');
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((part) => (typeof part === 'number' ? `[${part}]` : String(part))).join('.').replace(/\.\[/g, '[');
+}
+
+/**
+ * Parses `value` with `schema`; on failure throws a {@link ValidationFailure}
+ * (`INVALID_INPUT`) whose message names `what`, the field and what was expected.
+ *
+ * @example
+ * const options = parseInput(OptionsSchema, raw, 'createExecutionContext options');
+ */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  assertNoPrototypeKeys(value, what);
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue === undefined ? '' : formatPath(issue.path);
+  const where = field === '' ? '' : ` at "${field}"`;
+  const detail = issue?.message ?? 'invalid value';
+  throw new ValidationFailure(field, `${what}: invalid value${where}: ${detail}`, {
+    cause: result.error,
+    details: { issues: result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })) },
+  });
+}
+
+/**
+ * Checks a `formatVersion` before the rest of an import is read, so a file
+ * from a newer release is refused with a clear code instead of a schema error.
+ */
+export function assertFormatVersion(
+  value: unknown,
+  supported: number,
+  what: string,
+  code: ErrorCode = ErrorCode.StateIncompatible,
+): void {
+  if (typeof value !== 'object' || value === null) return;
+  const version = (value as Record<string, unknown>).formatVersion;
+  if (typeof version === 'number' && Number.isFinite(version) && version > supported) {
+    throw new ValidationFailure(
+      'formatVersion',
+      `${what}: formatVersion ${version} was written by a newer release; this release reads up to ${supported}`,
+      { code, details: { formatVersion: version, supported } },
+    );
+  }
+}
+
+/** A finite number (NaN and ±Infinity refused). */
+export const finiteNumber = z.number().refine(Number.isFinite, { message: 'Expected a finite number' });
+/** A finite, non-negative integer count. */
+export const countSchema = z.number().int().min(0);
+/** A finite percentage, clamped to 0..100 by callers that clamp. */
+export const percentageSchema = finiteNumber;
+/** A non-empty identifier. */
+export const idSchema = z.string().min(1, { message: 'Expected a non-empty string' });
+/** ISO-8601 timestamp string. */
+export const isoTimestampSchema = z.string().refine((s) => !Number.isNaN(Date.parse(s)), {
+  message: 'Expected an ISO-8601 timestamp',
+});
+
+/** Any JSON value (no functions, no undefined inside objects, finite numbers only). */
+export const jsonValueSchema: z.ZodType<JsonValue> = z.lazy(() =>
+  z.union([
+    z.null(),
+    z.boolean(),
+    finiteNumber,
+    z.string(),
+    z.array(jsonValueSchema),
+    z.record(z.string(), jsonValueSchema),
+  ]),
+);
+
+/** A JSON value. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
