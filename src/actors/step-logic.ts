@@ -1,0 +1,86 @@
+/**
+ * The actor logic that does I/O, plugged into the pure machines by name:
+ * running an executor, waiting out a backoff on the injected clock, running
+ * alternatives. `createExecutionLogic` is what the manager spawns.
+ *
+ * @module
+ */
+import { fromPromise } from 'xstate';
+import type { Clock } from '../clock.js';
+import { executionMachine } from '../machines/execution.machine.js';
+import type {
+  AlternativeInput,
+  BackoffInput,
+  ExecutorInput,
+  ExecutorOutcome,
+  StepFailure,
+} from '../machines/machine-types.js';
+import { stepMachine } from '../machines/step.machine.js';
+
+/** What the step actors need from their host (the manager). */
+export interface StepRuntime {
+  /** Time for timeouts and backoff waits. */
+  clock: Clock;
+  /** Runs one attempt of the step's executor; resolves its output or rejects with its error. */
+  execute(input: ExecutorInput, signal: AbortSignal): Promise<unknown>;
+  /** Runs the step's alternative path; resolves the first alternative's output that succeeds. */
+  executeAlternatives(input: AlternativeInput, signal: AbortSignal): Promise<unknown>;
+  /** Classifies a failure and turns its recovery plan into machine data. */
+  planFailure(input: { stepId: string; stepName: string; attempt: number }, error: unknown): StepFailure;
+}
+
+async function settleOutcome(
+  runtime: StepRuntime,
+  input: { stepId: string; stepName: string; attempt: number },
+  work: Promise<unknown>,
+): Promise<ExecutorOutcome> {
+  try {
+    return { ok: true, output: await work };
+  } catch (error) {
+    // Resolve, never reject: the machine decides what a failure means, so no
+    // user error can reach the root actor unhandled.
+    return { ok: false, failure: runtime.planFailure(input, error) };
+  }
+}
+
+/** Waits until `deadline` on the clock; a restored wait only waits what is left. */
+function waitUntil(clock: Clock, deadline: number, signal: AbortSignal): Promise<null> {
+  return new Promise((resolve) => {
+    const handle = clock.setTimeout(() => {
+      resolve(null);
+    }, Math.max(0, deadline - clock.now()));
+    signal.addEventListener(
+      'abort',
+      () => {
+        clock.clearTimeout(handle);
+      },
+      { once: true },
+    );
+  });
+}
+
+/** The step machine with its I/O actors provided. */
+export function createStepLogic(runtime: StepRuntime): typeof stepMachine {
+  return stepMachine.provide({
+    actors: {
+      stepExecutor: fromPromise<ExecutorOutcome, ExecutorInput>(({ input, signal }) =>
+        settleOutcome(runtime, input, runtime.execute(input, signal)),
+      ),
+      backoffTimer: fromPromise<null, BackoffInput>(({ input, signal }) =>
+        waitUntil(runtime.clock, input.deadline, signal),
+      ),
+      alternativeRunner: fromPromise<ExecutorOutcome, AlternativeInput>(({ input, signal }) =>
+        settleOutcome(runtime, input, runtime.executeAlternatives(input, signal)),
+      ),
+    },
+  });
+}
+
+/**
+ * The execution machine whose step children run on `runtime`. Persisted
+ * snapshots restore with it because the step logic stays registered under the
+ * same name (`step`).
+ */
+export function createExecutionLogic(runtime: StepRuntime): typeof executionMachine {
+  return executionMachine.provide({ actors: { step: createStepLogic(runtime) } });
+}

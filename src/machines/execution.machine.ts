@@ -1,0 +1,320 @@
+/**
+ * The execution machine: one actor per execution, parent of one step actor
+ * per step in flight. Pure: it spawns the step logic registered under the
+ * name `step` and tells the outside world about finished steps through
+ * emitted events; the manager does the I/O.
+ *
+ * @module
+ */
+import { assign, enqueueActions, setup, stopChild } from 'xstate';
+import { StepStatus } from '../constants.js';
+import { serializeError, type SerializedError } from '../errors.js';
+import type { StepFailure, StepMode, StepRecord } from './machine-types.js';
+import { stepMachine, type StepEvent, type StepParentEvent } from './step.machine.js';
+
+/** A step whose actor is alive. */
+export interface ActiveStep {
+  stepName: string;
+  mode: StepMode;
+}
+
+/** Step tallies of this execution actor's life (a re-run step counts again). */
+export interface StepCounts {
+  started: number;
+  completed: number;
+  failed: number;
+  skipped: number;
+  cancelled: number;
+}
+
+/** JSON context of an execution actor. */
+export interface ExecutionMachineContext {
+  executionId: string;
+  pipelineId: string;
+  totalSteps: number;
+  /** Steps in flight, by id; bounded by concurrency, never by history. */
+  active: Record<string, ActiveStep>;
+  /** Ids of the active steps whose actor is in `recovering`. */
+  recovering: string[];
+  counts: StepCounts;
+  currentStepId: string | null;
+  /** Why the execution was cancelled, once it is. */
+  cancelReason: string | null;
+}
+
+/** Input of an execution actor. */
+export interface ExecutionMachineInput {
+  executionId: string;
+  pipelineId: string;
+}
+
+/** Start options of a step, as sent to the execution actor. */
+export interface StepStartOptions {
+  stepId: string;
+  stepName: string;
+  mode: StepMode;
+  attempt?: number;
+  resumed?: boolean;
+  timeoutMs?: number | null;
+}
+
+/** Events an execution actor accepts. */
+export type ExecutionEvent =
+  | { type: 'EXECUTION.START'; totalSteps: number }
+  | { type: 'EXECUTION.PAUSE' }
+  | { type: 'EXECUTION.RESUME' }
+  | { type: 'EXECUTION.CANCEL'; reason?: string | null }
+  | { type: 'EXECUTION.COMPLETE'; success: boolean }
+  | ({ type: 'STEP.START' } & StepStartOptions)
+  | { type: 'STEP.PROGRESS'; stepId: string; percentage: number; message?: string | null }
+  | { type: 'STEP.COMPLETE'; stepId: string; output?: unknown; percentage?: number }
+  | { type: 'STEP.FAIL'; stepId: string; error: SerializedError }
+  | { type: 'STEP.SKIP'; stepId: string; reason?: string | null }
+  | { type: 'STEP.CANCEL'; stepId: string; reason?: string | null }
+  | { type: 'STEP.RECORD'; record: StepRecord; output?: unknown }
+  | StepParentEvent
+  | { type: `xstate.error.actor.${string}`; error: unknown };
+
+/** Events an execution actor emits (`actor.on(type, handler)`). */
+export type ExecutionEmitted =
+  | { type: 'step.finished'; record: StepRecord; output: unknown }
+  | { type: 'step.status'; stepId: string; status: StepStatus; attempt: number; failure: StepFailure | null };
+
+function without<T>(record: Record<string, T>, key: string): Record<string, T> {
+  const { [key]: _removed, ...rest } = record;
+  return rest;
+}
+
+function tally(counts: StepCounts, status: StepRecord['status']): StepCounts {
+  return { ...counts, [status]: counts[status] + 1 };
+}
+
+function cancelledRecord(stepId: string, step: ActiveStep, reason: string | null): StepRecord {
+  return {
+    stepId,
+    stepName: step.stepName,
+    status: 'cancelled',
+    attempts: 0,
+    retries: 0,
+    recoveredBy: null,
+    error: null,
+    reason,
+    rollbackCheckpointId: null,
+  };
+}
+
+/** Step events that are handled the same way while running or paused. */
+const stepEventHandlers = {
+  'STEP.PROGRESS': { guard: 'isActiveStep', actions: 'forwardToStep' },
+  'STEP.COMPLETE': { guard: 'isActiveStep', actions: 'forwardToStep' },
+  'STEP.FAIL': { guard: 'isActiveStep', actions: 'forwardToStep' },
+  'STEP.SKIP': { guard: 'isActiveStep', actions: 'forwardToStep' },
+  'STEP.CANCEL': { guard: 'isActiveStep', actions: 'forwardToStep' },
+  'STEP.RECORD': { guard: 'isInactiveRecord', actions: 'recordFinished' },
+  'STEP.STATUS': { actions: 'trackStatus' },
+  'STEP.FINISHED': { actions: ['recordFinished', 'releaseStep'] },
+  'xstate.error.actor.*': { actions: 'recordCrashedStep' },
+} as const;
+
+/** The step-level event an execution-level step event becomes, or null. */
+function toStepEvent(event: ExecutionEvent): StepEvent | null {
+  switch (event.type) {
+    case 'STEP.PROGRESS':
+      return { type: 'STEP.PROGRESS', percentage: event.percentage, message: event.message ?? null };
+    case 'STEP.COMPLETE':
+      return {
+        type: 'STEP.COMPLETE',
+        output: event.output,
+        ...(event.percentage === undefined ? {} : { percentage: event.percentage }),
+      };
+    case 'STEP.FAIL':
+      return { type: 'STEP.FAIL', error: event.error };
+    case 'STEP.SKIP':
+      return { type: 'STEP.SKIP', reason: event.reason ?? null };
+    case 'STEP.CANCEL':
+      return { type: 'STEP.CANCEL', reason: event.reason ?? null };
+    default:
+      return null;
+  }
+}
+
+const CHILD_ERROR_PREFIX = 'xstate.error.actor.';
+
+/**
+ * The execution machine. States `pending`, `running` (with `steady` and
+ * `recovering` inside, so recovery is visible), `paused`, and the final
+ * `completed`, `failed`, `cancelled`.
+ *
+ * @example
+ * const actor = createActor(createExecutionLogic({ clock, executors }), {
+ *   input: { executionId: 'run-1', pipelineId: 'etl' },
+ * });
+ */
+export const executionMachine = setup({
+  types: {
+    context: {} as ExecutionMachineContext,
+    events: {} as ExecutionEvent,
+    input: {} as ExecutionMachineInput,
+    emitted: {} as ExecutionEmitted,
+  },
+  actors: { step: stepMachine },
+  guards: {
+    canStartStep: ({ context, event }) => event.type === 'STEP.START' && !(event.stepId in context.active),
+    isActiveStep: ({ context, event }) => 'stepId' in event && event.stepId in context.active,
+    isInactiveRecord: ({ context, event }) => event.type === 'STEP.RECORD' && !(event.record.stepId in context.active),
+    succeeded: ({ event }) => event.type === 'EXECUTION.COMPLETE' && event.success,
+    hasRecoveringSteps: ({ context }) => context.recovering.length > 0,
+    hasNoRecoveringSteps: ({ context }) => context.recovering.length === 0,
+  },
+  actions: {
+    forwardToStep: enqueueActions(({ enqueue, event }) => {
+      const stepEvent = toStepEvent(event);
+      if (stepEvent !== null && 'stepId' in event) enqueue.sendTo(event.stepId, stepEvent);
+    }),
+    setTotalSteps: assign(({ event }) => (event.type === 'EXECUTION.START' ? { totalSteps: event.totalSteps } : {})),
+    startStep: enqueueActions(({ enqueue, event, context }) => {
+      if (event.type !== 'STEP.START') return;
+      enqueue.assign({
+        active: { ...context.active, [event.stepId]: { stepName: event.stepName, mode: event.mode } },
+        counts: { ...context.counts, started: context.counts.started + 1 },
+        currentStepId: event.stepId,
+      });
+      // Always spawn with the step id: an id-less child is filed under
+      // "undefined" and a reused live id orphans the old actor.
+      enqueue.spawnChild('step', {
+        id: event.stepId,
+        input: {
+          stepId: event.stepId,
+          stepName: event.stepName,
+          mode: event.mode,
+          attempt: event.attempt ?? 1,
+          resumed: event.resumed ?? false,
+          timeoutMs: event.timeoutMs ?? null,
+        },
+      });
+      enqueue.sendTo(event.stepId, { type: 'STEP.RUN' });
+    }),
+    trackStatus: enqueueActions(({ enqueue, event, context }) => {
+      if (event.type !== 'STEP.STATUS' || !(event.stepId in context.active)) return;
+      const others = context.recovering.filter((id) => id !== event.stepId);
+      enqueue.assign({ recovering: event.status === StepStatus.RECOVERING ? [...others, event.stepId] : others });
+      enqueue.emit({
+        type: 'step.status',
+        stepId: event.stepId,
+        status: event.status,
+        attempt: event.attempt,
+        failure: event.failure,
+      });
+    }),
+    recordFinished: enqueueActions(({ enqueue, event, context }) => {
+      if (event.type !== 'STEP.FINISHED' && event.type !== 'STEP.RECORD') return;
+      const { record } = event;
+      const isRecord = event.type === 'STEP.RECORD';
+      const counts = tally(
+        isRecord ? { ...context.counts, started: context.counts.started + 1 } : context.counts,
+        record.status,
+      );
+      enqueue.assign({
+        counts,
+        recovering: context.recovering.includes(record.stepId)
+          ? context.recovering.filter((id) => id !== record.stepId)
+          : context.recovering,
+        ...(isRecord ? { currentStepId: record.stepId } : {}),
+      });
+      enqueue.emit({ type: 'step.finished', record, output: event.output });
+    }),
+    // A finished step's actor is stopped at once and only its record lives
+    // on (outside the actor), so snapshots and stop() stay cheap.
+    releaseStep: enqueueActions(({ enqueue, event, context }) => {
+      if (event.type !== 'STEP.FINISHED') return;
+      const { stepId } = event.record;
+      enqueue(stopChild(stepId));
+      enqueue.assign({ active: without(context.active, stepId) });
+    }),
+    // The execution ends while steps are in flight: their actors stop with
+    // the parent, so their records are handed out here, as cancelled.
+    finishActiveSteps: enqueueActions(({ enqueue, context, event }) => {
+      const reason =
+        event.type === 'EXECUTION.CANCEL' ? (event.reason ?? 'Execution cancelled') : 'Execution ended while the step was running';
+      for (const [stepId, step] of Object.entries(context.active)) {
+        enqueue.emit({ type: 'step.finished', record: cancelledRecord(stepId, step, reason), output: undefined });
+      }
+      enqueue.assign({
+        counts: { ...context.counts, cancelled: context.counts.cancelled + Object.keys(context.active).length },
+        active: {},
+        recovering: [],
+        cancelReason: event.type === 'EXECUTION.CANCEL' ? reason : context.cancelReason,
+      });
+    }),
+    // A step actor that throws (a bug, never a user error: executors are
+    // caught in the executor actor) must not take the execution down.
+    recordCrashedStep: enqueueActions(({ enqueue, event, context }) => {
+      if (!event.type.startsWith(CHILD_ERROR_PREFIX)) return;
+      const stepId = event.type.slice(CHILD_ERROR_PREFIX.length);
+      const step = context.active[stepId];
+      if (step === undefined) return;
+      const error = serializeError((event as { error?: unknown }).error);
+      const record: StepRecord = { ...cancelledRecord(stepId, step, null), status: 'failed', error };
+      enqueue(stopChild(stepId));
+      enqueue.assign({
+        active: without(context.active, stepId),
+        recovering: context.recovering.filter((id) => id !== stepId),
+        counts: tally(context.counts, 'failed'),
+      });
+      enqueue.emit({ type: 'step.finished', record, output: undefined });
+    }),
+  },
+}).createMachine({
+  id: 'execution',
+  context: ({ input }) => ({
+    executionId: input.executionId,
+    pipelineId: input.pipelineId,
+    totalSteps: 0,
+    active: {},
+    recovering: [],
+    counts: { started: 0, completed: 0, failed: 0, skipped: 0, cancelled: 0 },
+    currentStepId: null,
+    cancelReason: null,
+  }),
+  initial: 'pending',
+  states: {
+    pending: {
+      on: {
+        'EXECUTION.START': { target: 'running', actions: 'setTotalSteps' },
+        'EXECUTION.CANCEL': { target: 'cancelled', actions: 'finishActiveSteps' },
+      },
+    },
+    running: {
+      initial: 'steady',
+      states: {
+        steady: { always: { guard: 'hasRecoveringSteps', target: 'recovering' } },
+        recovering: { always: { guard: 'hasNoRecoveringSteps', target: 'steady' } },
+      },
+      on: {
+        ...stepEventHandlers,
+        'STEP.START': { guard: 'canStartStep', actions: 'startStep' },
+        'EXECUTION.PAUSE': { target: 'paused' },
+        'EXECUTION.COMPLETE': [
+          { guard: 'succeeded', target: 'completed', actions: 'finishActiveSteps' },
+          { target: 'failed', actions: 'finishActiveSteps' },
+        ],
+        'EXECUTION.CANCEL': { target: 'cancelled', actions: 'finishActiveSteps' },
+      },
+    },
+    paused: {
+      // Steps in flight finish while paused; no new step starts.
+      on: {
+        ...stepEventHandlers,
+        'EXECUTION.RESUME': { target: 'running' },
+        'EXECUTION.COMPLETE': [
+          { guard: 'succeeded', target: 'completed', actions: 'finishActiveSteps' },
+          { target: 'failed', actions: 'finishActiveSteps' },
+        ],
+        'EXECUTION.CANCEL': { target: 'cancelled', actions: 'finishActiveSteps' },
+      },
+    },
+    completed: { type: 'final' },
+    failed: { type: 'final' },
+    cancelled: { type: 'final' },
+  },
+});
