@@ -1,0 +1,216 @@
+/**
+ * Boundary checks of `ExecutionContext`: its options, checkpoint arguments,
+ * and the isolation of user handlers.
+ *
+ * @module
+ */
+import { z } from 'zod';
+import type { Clock } from '../../clock.js';
+import { PersistenceFormat } from '../../constants.js';
+import type { ExecutionStatus } from '../../constants.js';
+import { ValidationFailure } from '../../errors.js';
+import { idSchema, jsonValueSchema, parseInput } from '../../validation.js';
+import type { JsonValue } from '../../validation.js';
+import { VariableManager } from '../variables/variable-manager.js';
+import type { Checkpoint } from './checkpoint.js';
+import type { ExecutionContext } from './execution-context.js';
+
+/** Told when a handler throws; `source` names the subscription (`onStepEvent`...). */
+export type HandlerErrorReporter = (error: unknown, source: string) => void;
+
+/** What happened to a step, as told to {@link ExecutionContext.onStepEvent} handlers. */
+export type ContextStepEvent = 'started' | 'completed' | 'failed' | 'skipped';
+/** Handler of {@link ExecutionContext.onStepEvent}. */
+export type StepEventHandler = (stepId: string, event: ContextStepEvent) => void;
+/** Handler of {@link ExecutionContext.onStatusChange}. */
+export type StatusChangeHandler = (executionId: string, status: ExecutionStatus) => void;
+/** Handler of {@link ExecutionContext.onCheckpointRestored}; gets a mutable copy of the checkpoint. */
+export type CheckpointRestoredHandler = (checkpoint: Checkpoint) => void;
+
+/** Options of {@link ExecutionContext} and {@link createExecutionContext}. */
+export interface ExecutionContextOptions {
+  /** Id of this execution (also the prefix of its state files). */
+  executionId: string;
+  pipelineId: string;
+  /**
+   * The variables of this execution (shared with the caller when given).
+   * @default a new VariableManager({ pipelineId, clock })
+   */
+  variableManager?: VariableManager;
+  /**
+   * Source of every timestamp and duration.
+   * @default systemClock
+   */
+  clock?: Clock;
+  /**
+   * Checkpoints kept in memory; the oldest is dropped beyond this.
+   * @default 10
+   */
+  maxCheckpoints?: number;
+  /** Directory for {@link ExecutionContext.saveState}; without it `saveState` throws `INVALID_STATE`. */
+  stateDir?: string;
+  /**
+   * File format of `saveState`.
+   * @default PersistenceFormat.JSON
+   */
+  format?: PersistenceFormat;
+  /** The context this one is nested in (set by {@link ExecutionContext.createNestedContext}). */
+  parent?: ExecutionContext;
+  /**
+   * Told when a handler throws (the context itself carries on).
+   * @default logs with console.error
+   */
+  onHandlerError?: HandlerErrorReporter;
+}
+
+/** Default {@link HandlerErrorReporter}: a throwing handler is logged, never rethrown. */
+export const reportHandlerError: HandlerErrorReporter = (error, source) => {
+  console.error(`ExecutionContext: a ${source} handler threw`, error);
+};
+
+/** Runs a handler; whatever it throws goes to `report` (and a throwing reporter is ignored). */
+export function safeCall(report: HandlerErrorReporter, source: string, fn: () => void): void {
+  try {
+    fn();
+  } catch (error) {
+    try {
+      report(error, source);
+    } catch {
+      // The reporter is the last line; nothing sensible is left to tell.
+    }
+  }
+}
+
+/**
+ * Subscribers of one kind of event. Each subscription is its own entry (the
+ * same function subscribed twice is called twice); a throwing subscriber is
+ * reported and the others still run.
+ */
+export class HandlerSet<Args extends unknown[]> {
+  readonly #entries = new Set<{ handler: (...args: Args) => void }>();
+
+  constructor(
+    private readonly source: string,
+    private readonly report: HandlerErrorReporter,
+  ) {}
+
+  /** Adds a handler; returns its unsubscribe function. A non-function -> `INVALID_INPUT`. */
+  add(handler: (...args: Args) => void): () => void {
+    if (typeof handler !== 'function') {
+      throw new ValidationFailure('handler', `${this.source}: invalid value at "handler": expected a function`);
+    }
+    const entry = { handler };
+    this.#entries.add(entry);
+    return () => {
+      this.#entries.delete(entry);
+    };
+  }
+
+  /** Calls every handler subscribed now. */
+  emit(...args: Args): void {
+    for (const entry of [...this.#entries]) {
+      safeCall(this.report, this.source, () => {
+        entry.handler(...args);
+      });
+    }
+  }
+}
+
+const plainOptionsSchema = z.strictObject({
+  executionId: idSchema,
+  pipelineId: idSchema,
+  maxCheckpoints: z.number().int().min(1).optional(),
+  stateDir: z.string().min(1, { message: 'Expected a non-empty directory path' }).optional(),
+  format: z.enum(PersistenceFormat).optional(),
+});
+
+const OBJECT_OPTIONS = ['variableManager', 'clock', 'parent', 'onHandlerError'] as const;
+
+function isClock(value: unknown): value is Clock {
+  if (typeof value !== 'object' || value === null) return false;
+  const clock = value as Partial<Record<keyof Clock, unknown>>;
+  return typeof clock.now === 'function' && typeof clock.setTimeout === 'function' && typeof clock.clearTimeout === 'function';
+}
+
+function isContext(value: unknown): value is ExecutionContext {
+  return typeof value === 'object' && value !== null && typeof (value as { exportState?: unknown }).exportState === 'function';
+}
+
+/** Validated options (optional fields may be undefined). */
+export type ResolvedContextOptions = { [K in keyof ExecutionContextOptions]?: ExecutionContextOptions[K] | undefined } & {
+  executionId: string;
+  pipelineId: string;
+};
+
+/**
+ * Validates constructor options. The object-valued options are checked by
+ * kind only; walking a live VariableManager as if it were data would be wrong.
+ */
+export function parseContextOptions(options: ExecutionContextOptions, what: string): ResolvedContextOptions {
+  if (typeof options !== 'object' || (options as unknown) === null) {
+    return parseInput(plainOptionsSchema, options, what);
+  }
+  const plain: Record<string, unknown> = { ...options };
+  for (const key of OBJECT_OPTIONS) Reflect.deleteProperty(plain, key);
+  const parsed = parseInput(plainOptionsSchema, plain, what);
+  const { variableManager, clock, parent, onHandlerError } = options;
+  const fail = (field: string, expected: string): never => {
+    throw new ValidationFailure(field, `${what}: invalid value at "${field}": expected ${expected}`);
+  };
+  if (variableManager !== undefined && !(variableManager instanceof VariableManager)) fail('variableManager', 'a VariableManager');
+  if (clock !== undefined && !isClock(clock)) fail('clock', 'a Clock (now, setTimeout, clearTimeout)');
+  if (parent !== undefined && !isContext(parent)) fail('parent', 'an ExecutionContext');
+  if (onHandlerError !== undefined && typeof onHandlerError !== 'function') fail('onHandlerError', 'a function');
+  return {
+    ...parsed,
+    ...(variableManager === undefined ? {} : { variableManager }),
+    ...(clock === undefined ? {} : { clock }),
+    ...(parent === undefined ? {} : { parent }),
+    ...(onHandlerError === undefined ? {} : { onHandlerError }),
+  };
+}
+
+// JSON.stringify drops undefined properties; XState snapshots carry some
+// (`output: undefined`), so extensions accept and drop them the same way.
+function dropUndefined(value: unknown, path: string, seen: Set<object>): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (seen.has(value)) {
+    throw new ValidationFailure(path, `createCheckpoint extensions: invalid value at "${path}": circular reference`);
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (Array.isArray(value)) {
+    seen.add(value);
+    const out = value.map((item, index) => dropUndefined(item, `${path}[${index}]`, seen));
+    seen.delete(value);
+    return out;
+  }
+  if (proto !== Object.prototype && proto !== null) return value;
+  seen.add(value);
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (item !== undefined) {
+      Object.defineProperty(out, key, {
+        value: dropUndefined(item, `${path}.${key}`, seen),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+  }
+  seen.delete(value);
+  return out;
+}
+
+const descriptionSchema = z.string().optional();
+const extensionsSchema = z.record(z.string(), jsonValueSchema).optional();
+
+/** Validates `createCheckpoint(description?, extensions?)`; returns a deep copy of the extensions. */
+export function parseCheckpointArgs(
+  description: unknown,
+  extensions: unknown,
+): { description: string | null; extensions: Record<string, JsonValue> } {
+  const text = parseInput(descriptionSchema, description, 'createCheckpoint description');
+  const copy = dropUndefined(extensions, 'extensions', new Set());
+  const data = parseInput(extensionsSchema, copy, 'createCheckpoint extensions');
+  return { description: text ?? null, extensions: data ?? {} };
+}

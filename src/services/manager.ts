@@ -1,0 +1,709 @@
+/**
+ * `ComprehensiveExecutionManager`: the seed's whole API, driving one
+ * execution actor (and its step children) plus the services: variables,
+ * progress, recovery and the execution context.
+ *
+ * @module
+ */
+import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { createExecutionLogic } from '../actors/step-logic.js';
+import { systemClock, type Clock } from '../clock.js';
+import {
+  ExecutionStatus,
+  ProgressEventType,
+  StepStatus,
+  VariableScope,
+  VariableType,
+} from '../constants.js';
+import { ErrorCode, ExecutionError, serializeError, toError } from '../errors.js';
+import type { executionMachine, ExecutionEmitted } from '../machines/execution.machine.js';
+import type { StepRecord } from '../machines/machine-types.js';
+import { finiteNumber, idSchema, parseInput } from '../validation.js';
+import { ExecutionContext, type Checkpoint } from './context/index.js';
+import {
+  readEngineCheckpoint,
+  toJsonValue,
+  ENGINE_CHECKPOINT_FORMAT_VERSION,
+  type EngineCheckpointData,
+} from './manager/engine-checkpoint.js';
+import {
+  completeStepOptionsSchema,
+  managerOptionsSchema,
+  stepNameSchema,
+  stepRunOptionsSchema,
+  totalStepsSchema,
+} from './manager/options.js';
+import { buildStatusReport, type ExecutionStatusReport } from './manager/status-report.js';
+import { ManagerStepRuntime, type StepExecutor } from './manager/step-runtime.js';
+import { ProgressTracker, progressVariableName } from './progress/index.js';
+import type { RecoveryPlan } from './recovery/recovery-plan.js';
+import { RecoveryManager } from './recovery/recovery-manager.js';
+import { VariableManager } from './variables/index.js';
+
+/** An XState inspection observer or callback (e.g. from `@statelyai/inspect`). */
+export type InspectOption = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+
+/** Options of {@link ComprehensiveExecutionManager}. */
+export interface ComprehensiveExecutionManagerOptions {
+  executionId: string;
+  pipelineId: string;
+  /** Used as given; created when absent. */
+  executionContext?: ExecutionContext;
+  /** Used as given; defaults to the execution context's. */
+  variableManager?: VariableManager;
+  /** Used as given; created when absent. */
+  progressTracker?: ProgressTracker;
+  /** Used as given; created when absent. */
+  recoveryManager?: RecoveryManager;
+  /**
+   * Time for timestamps, timeouts and backoff waits.
+   * @default systemClock
+   */
+  clock?: Clock;
+  /** Passed to every actor (the execution and each step). */
+  inspect?: InspectOption;
+  /**
+   * Checkpoints kept in memory (when the manager creates the context).
+   * @default 10
+   */
+  maxCheckpoints?: number;
+  /**
+   * Source of randomness for full jitter.
+   * @default Math.random
+   */
+  random?: () => number;
+}
+
+/** Options of {@link ComprehensiveExecutionManager.executeStepWithRecovery}. */
+export interface StepRunOptions {
+  /** Executors tried in order by an ALTERNATIVE_PATH plan. */
+  alternatives?: readonly StepExecutor[];
+  /** Upper bound of each attempt, in ms, enforced through the executor's signal. */
+  timeoutMs?: number;
+  /** Recovery plan for this step (wins over handlers and defaults). */
+  recoveryPlan?: RecoveryPlan;
+}
+
+/** Options of {@link ComprehensiveExecutionManager.completeStep}. */
+export interface CompleteStepOptions {
+  /** @default true */
+  success?: boolean;
+  /** The error of a failed step; its message is kept. */
+  error?: unknown;
+  /** @default 100 */
+  progressPercentage?: number;
+  /** The step's output, kept for `getStepOutput`. */
+  output?: unknown;
+}
+
+type ExecutionActor = Actor<typeof executionMachine>;
+
+const TOP_STATES: readonly ExecutionStatus[] = Object.values(ExecutionStatus);
+
+/**
+ * Runs one execution: the execution actor and its step actors, with variables,
+ * progress, recovery and checkpoints kept in step.
+ *
+ * @example
+ * const manager = createComprehensiveExecutionManager({ executionId: 'run-1', pipelineId: 'etl' });
+ * manager.startExecution(2);
+ * await manager.executeStepWithRecovery('load', 'Load data', async () => ({ rows: 10 }));
+ * manager.completeExecution(true);
+ * console.log(manager.getExecutionStatus().status); // 'completed'
+ */
+export class ComprehensiveExecutionManager {
+  readonly executionId: string;
+  readonly pipelineId: string;
+  readonly executionContext: ExecutionContext;
+  readonly variableManager: VariableManager;
+  readonly progressTracker: ProgressTracker;
+  readonly recoveryManager: RecoveryManager;
+  readonly clock: Clock;
+
+  readonly #inspect: InspectOption | undefined;
+  readonly #runtime: ManagerStepRuntime;
+  readonly #logic: typeof executionMachine;
+  #actor: ExecutionActor;
+  readonly #records = new Map<string, StepRecord>();
+  readonly #outputs = new Map<string, unknown>();
+  readonly #waiters = new Map<string, (record: StepRecord) => void>();
+  /** Final percentage a manual completeStep asked for. */
+  readonly #finalPercentages = new Map<string, number>();
+  readonly #unsubscribers: (() => void)[] = [];
+  /** The step whose ROLLBACK is restoring right now: its waiter survives the restore. */
+  #rollingBackStepId: string | null = null;
+  #actorError: unknown = null;
+  #shutDown = false;
+  #finalReport: ExecutionStatusReport | null = null;
+
+  constructor(options: ComprehensiveExecutionManagerOptions) {
+    const parsed = parseInput(managerOptionsSchema, options, 'ComprehensiveExecutionManager options');
+    this.executionId = parsed.executionId;
+    this.pipelineId = parsed.pipelineId;
+    this.clock = options.clock ?? systemClock;
+    this.#inspect = options.inspect;
+    if (
+      options.executionContext !== undefined &&
+      options.variableManager !== undefined &&
+      options.executionContext.variableManager !== options.variableManager
+    ) {
+      throw new ExecutionError(
+        ErrorCode.InvalidInput,
+        'ComprehensiveExecutionManager options: `variableManager` must be the injected executionContext.variableManager',
+        { details: { field: 'variableManager' } },
+      );
+    }
+    this.variableManager =
+      options.variableManager ??
+      options.executionContext?.variableManager ??
+      new VariableManager({ pipelineId: this.pipelineId, clock: this.clock });
+    this.executionContext =
+      options.executionContext ??
+      new ExecutionContext({
+        executionId: this.executionId,
+        pipelineId: this.pipelineId,
+        variableManager: this.variableManager,
+        clock: this.clock,
+        ...(parsed.maxCheckpoints === undefined ? {} : { maxCheckpoints: parsed.maxCheckpoints }),
+      });
+    this.progressTracker =
+      options.progressTracker ??
+      new ProgressTracker({ executionContext: this.executionContext, variableManager: this.variableManager, clock: this.clock });
+    this.recoveryManager =
+      options.recoveryManager ??
+      new RecoveryManager({
+        executionContext: this.executionContext,
+        progressTracker: this.progressTracker,
+        clock: this.clock,
+        executionId: this.executionId,
+        ...(options.random === undefined ? {} : { random: options.random }),
+      });
+    this.#runtime = new ManagerStepRuntime({
+      clock: this.clock,
+      random: options.random ?? Math.random,
+      recoveryManager: this.recoveryManager,
+      executionContext: this.executionContext,
+      reportProgress: (stepId, percentage, message) => {
+        this.updateStepProgress(stepId, percentage, message);
+      },
+    });
+    this.#logic = createExecutionLogic(this.#runtime);
+    this.#actor = this.#startActor(undefined);
+    // A restore through the context (ours, or a RecoveryManager ROLLBACK)
+    // rebuilds the actors from the checkpoint's snapshot.
+    this.#unsubscribers.push(
+      this.executionContext.onCheckpointRestored((checkpoint) => {
+        this.#rebuildFrom(checkpoint);
+      }),
+    );
+  }
+
+  // ---- lifecycle -----------------------------------------------------------
+
+  /** Starts the execution: RUNNING, progress total set, EXECUTION_STARTED, checkpoint "execution_started". */
+  startExecution(totalSteps = 1): void {
+    this.#assertLive();
+    const total = parseInput(totalStepsSchema, totalSteps, 'startExecution totalSteps');
+    this.#send({ type: 'EXECUTION.START', totalSteps: total }, 'startExecution');
+    this.executionContext.start(total);
+    this.progressTracker.startExecution(this.executionId, total);
+    this.createCheckpoint('execution_started');
+  }
+
+  /** Ends the execution COMPLETED or FAILED, fixes its duration, emits the event and takes a final checkpoint. */
+  completeExecution(success = true): void {
+    this.#assertLive();
+    this.#send({ type: 'EXECUTION.COMPLETE', success }, 'completeExecution');
+    this.executionContext.complete(success);
+    this.progressTracker.completeExecution(this.executionId, success);
+    this.createCheckpoint(success ? 'execution_completed' : 'execution_failed');
+  }
+
+  /** Pauses: steps in flight finish, no new step starts. False when not running. */
+  pauseExecution(): boolean {
+    this.#assertLive();
+    if (!this.#actor.getSnapshot().can({ type: 'EXECUTION.PAUSE' })) return false;
+    this.#actor.send({ type: 'EXECUTION.PAUSE' });
+    return this.executionContext.pauseExecution();
+  }
+
+  /** Resumes a paused execution. False when not paused. */
+  resumeExecution(): boolean {
+    this.#assertLive();
+    if (!this.#actor.getSnapshot().can({ type: 'EXECUTION.RESUME' })) return false;
+    this.#actor.send({ type: 'EXECUTION.RESUME' });
+    return this.executionContext.resumeExecution();
+  }
+
+  /** Cancels: running steps are aborted through their signal and recorded as cancelled. */
+  cancelExecution(reason?: string): boolean {
+    this.#assertLive();
+    if (!this.#actor.getSnapshot().can({ type: 'EXECUTION.CANCEL' })) return false;
+    this.#actor.send({ type: 'EXECUTION.CANCEL', reason: reason ?? null });
+    return this.executionContext.cancelExecution();
+  }
+
+  // ---- steps ---------------------------------------------------------------
+
+  /** Starts a step driven by manager calls (spawns its actor; STEP_STARTED). */
+  startStep(stepId: string, stepName: string): void {
+    this.#assertLive();
+    const id = parseInput(idSchema, stepId, 'startStep stepId');
+    const name = parseInput(stepNameSchema, stepName, 'startStep stepName');
+    this.#startStepActor({ stepId: id, stepName: name, mode: 'manual' });
+  }
+
+  /**
+   * Completes a step (COMPLETED, or FAILED with the error's message). A step
+   * never started (or unknown after a restore) is started and finished in one go.
+   */
+  completeStep(stepId: string, options: CompleteStepOptions = {}): void {
+    this.#assertLive();
+    const id = parseInput(idSchema, stepId, 'completeStep stepId');
+    const parsed = parseInput(completeStepOptionsSchema, options, 'completeStep options');
+    const success = parsed.success ?? true;
+    const percentage = clampPercentage(parsed.progressPercentage ?? (success ? 100 : undefined));
+    const error = success ? null : serializeError(options.error ?? new Error(`Step "${id}" failed`));
+    const active = this.#actor.getSnapshot().context.active[id];
+    if (active !== undefined) {
+      if (active.mode !== 'manual') {
+        throw new ExecutionError(ErrorCode.InvalidState, `Step "${id}" is run by an executor; it completes when the executor settles`);
+      }
+      if (percentage !== undefined) this.#finalPercentages.set(id, percentage);
+      if (success) this.#send({ type: 'STEP.COMPLETE', stepId: id, output: options.output, ...(percentage === undefined ? {} : { percentage }) }, 'completeStep');
+      else if (error !== null) this.#send({ type: 'STEP.FAIL', stepId: id, error }, 'completeStep');
+      return;
+    }
+    if (percentage !== undefined) this.#finalPercentages.set(id, percentage);
+    const record: StepRecord = {
+      stepId: id,
+      stepName: this.progressTracker.getStepProgress(this.executionId, id)?.stepName ?? id,
+      status: success ? 'completed' : 'failed',
+      attempts: 1,
+      retries: 0,
+      recoveredBy: null,
+      error,
+      reason: null,
+      rollbackCheckpointId: null,
+    };
+    this.#send({ type: 'STEP.RECORD', record, output: options.output }, 'completeStep');
+  }
+
+  /** Skips a step (SKIPPED with the reason); a running manual step's actor ends skipped. */
+  skipStep(stepId: string, reason?: string): void {
+    this.#assertLive();
+    const id = parseInput(idSchema, stepId, 'skipStep stepId');
+    if (id in this.#actor.getSnapshot().context.active) {
+      this.#send({ type: 'STEP.SKIP', stepId: id, reason: reason ?? null }, 'skipStep');
+      return;
+    }
+    const record: StepRecord = {
+      stepId: id,
+      stepName: id,
+      status: 'skipped',
+      attempts: 0,
+      retries: 0,
+      recoveredBy: null,
+      error: null,
+      reason: reason ?? null,
+      rollbackCheckpointId: null,
+    };
+    this.#send({ type: 'STEP.RECORD', record }, 'skipStep');
+  }
+
+  /**
+   * Sets a running step's progress (clamped to 0..100): one PROGRESS_UPDATE,
+   * and the variable `progress.<stepId>.percentage` (SYSTEM, STEP scope).
+   */
+  updateStepProgress(stepId: string, progressPercentage: number, message?: string): void {
+    this.#assertLive();
+    const id = parseInput(idSchema, stepId, 'updateStepProgress stepId');
+    const pct = clampPercentage(parseInput(finiteNumber, progressPercentage, 'updateStepProgress progressPercentage')) ?? 0;
+    this.progressTracker.updateStepProgress(this.executionId, id, pct, message);
+    if (id in this.#actor.getSnapshot().context.active) {
+      this.#actor.send({ type: 'STEP.PROGRESS', stepId: id, percentage: pct, message: message ?? null });
+    }
+    this.variableManager.setVariable(progressVariableName(id, 'percentage'), pct, {
+      scope: VariableScope.STEP,
+      varType: VariableType.SYSTEM,
+      sourceStep: id,
+    });
+  }
+
+  /**
+   * Runs `executor` in the step's actor; on error the recovery plan decides,
+   * through the actor's states, whether to retry (after its backoff), skip,
+   * roll back, take the alternative path or fail. True when the step ends
+   * completed or skipped. A step already completed in this execution is not
+   * run again.
+   */
+  async executeStepWithRecovery(
+    stepId: string,
+    stepName: string,
+    executor: StepExecutor,
+    options: StepRunOptions = {},
+  ): Promise<boolean> {
+    this.#assertLive();
+    const id = parseInput(idSchema, stepId, 'executeStepWithRecovery stepId');
+    const name = parseInput(stepNameSchema, stepName, 'executeStepWithRecovery stepName');
+    if (typeof executor !== 'function') {
+      throw new ExecutionError(ErrorCode.InvalidInput, 'executeStepWithRecovery: expected `executor` to be a function', {
+        details: { field: 'executor' },
+      });
+    }
+    const parsed = parseInput(stepRunOptionsSchema, options, 'executeStepWithRecovery options');
+    const previous = this.#records.get(id);
+    if (previous !== undefined && (previous.status === 'completed' || previous.status === 'skipped')) return true;
+    if (parsed.recoveryPlan !== undefined) this.recoveryManager.setRecoveryPlan(id, parsed.recoveryPlan);
+    this.#runtime.register(id, executor, options.alternatives ?? []);
+    // Every run of a step starts with fresh attempts.
+    this.recoveryManager.resetRetryCount(id);
+    const finished = new Promise<StepRecord>((resolve) => {
+      this.#waiters.set(id, resolve);
+    });
+    try {
+      this.#startStepActor({ stepId: id, stepName: name, mode: 'executor', timeoutMs: parsed.timeoutMs ?? null });
+    } catch (error) {
+      this.#waiters.delete(id);
+      throw error;
+    }
+    const record = await finished;
+    return record.status === 'completed' || record.status === 'skipped';
+  }
+
+  /** The output a finished step resolved with (undefined when none). */
+  getStepOutput(stepId: string): unknown {
+    return this.#outputs.get(stepId);
+  }
+
+  /** The record of a finished step (status, attempts, error...). */
+  getStepRecord(stepId: string): StepRecord | undefined {
+    return this.#records.get(stepId);
+  }
+
+  /** Classifies the error, records it in the history and returns the recovery plan. */
+  handleStepError(stepId: string, stepName: string, error: unknown, context?: Record<string, unknown>): RecoveryPlan {
+    this.#assertLive();
+    return this.recoveryManager.handleError(stepId, stepName, error, context);
+  }
+
+  /** Whether the step's actor is in `recovering`. */
+  isStepRecovering(stepId: string): boolean {
+    return this.#actor.getSnapshot().context.recovering.includes(stepId);
+  }
+
+  // ---- checkpoints ---------------------------------------------------------
+
+  /**
+   * Captures the execution actor's persisted snapshot (step children
+   * included) with variables, metrics and progress, in one versioned JSON record.
+   */
+  createCheckpoint(description?: string): Checkpoint {
+    this.#assertLive();
+    const engine: EngineCheckpointData = {
+      formatVersion: ENGINE_CHECKPOINT_FORMAT_VERSION,
+      actor: toJsonValue(this.#actor.getPersistedSnapshot()) as EngineCheckpointData['actor'],
+      steps: Object.fromEntries(this.#records),
+      outputs: Object.fromEntries([...this.#outputs].map(([id, output]) => [id, toJsonValue(output)])),
+      progress: toJsonValue(this.progressTracker.exportProgress(this.executionId)),
+    };
+    const checkpoint = this.executionContext.createCheckpoint(description, { engine });
+    this.progressTracker.emitEvent(this.executionId, ProgressEventType.CHECKPOINT_CREATED, {
+      message: checkpoint.description ?? 'Checkpoint created',
+      data: { checkpointId: checkpoint.id },
+    });
+    return checkpoint;
+  }
+
+  /**
+   * Rebuilds the actors from a checkpoint and puts variables, metrics and
+   * progress back; retry counts reset. False for an unknown id. Steps that
+   * were in flight at the checkpoint run again.
+   */
+  restoreCheckpoint(checkpointId: string): boolean {
+    this.#assertLive();
+    const id = parseInput(idSchema, checkpointId, 'restoreCheckpoint checkpointId');
+    const checkpoint = this.executionContext.getCheckpoint(id);
+    if (checkpoint === undefined) return false;
+    // Validate before anything changes: a bad record must leave the execution as it was.
+    readEngineCheckpoint(checkpoint.extensions);
+    return this.executionContext.restoreCheckpoint(id);
+  }
+
+  // ---- status --------------------------------------------------------------
+
+  /** The status report (SPEC's `ExecutionStatusReport`). Answers after shutdown too. */
+  getExecutionStatus(): ExecutionStatusReport {
+    if (this.#finalReport !== null) return structuredClone(this.#finalReport);
+    const snapshot = this.#actor.getSnapshot();
+    return buildStatusReport({
+      status: statusOf(snapshot.value),
+      activeRecoveries: snapshot.context.recovering.length,
+      executionContext: this.executionContext,
+      progressTracker: this.progressTracker,
+      recoveryManager: this.recoveryManager,
+    });
+  }
+
+  /** The live execution actor (for inspection and tests). */
+  get actor(): ExecutionActor {
+    return this.#actor;
+  }
+
+  // ---- resources -----------------------------------------------------------
+
+  /** Clears this execution's error history and retry counts and registered executors; status stays readable. */
+  cleanup(): void {
+    if (this.#shutDown) return;
+    this.recoveryManager.cleanup();
+    this.#runtime.clear();
+    this.#finalPercentages.clear();
+  }
+
+  /** Stops every actor and the subsystems; idempotent. Reads still answer, writes throw MANAGER_SHUT_DOWN. */
+  shutdown(): Promise<void> {
+    if (this.#shutDown) return Promise.resolve();
+    this.#finalReport = this.getExecutionStatus();
+    this.#shutDown = true;
+    this.#actor.stop();
+    for (const unsubscribe of this.#unsubscribers.splice(0)) unsubscribe();
+    const cancelled = new ExecutionError(ErrorCode.ManagerShutDown, 'The manager was shut down');
+    for (const [stepId, resolve] of this.#waiters) {
+      resolve({ ...emptyRecord(stepId), status: 'cancelled', error: serializeError(cancelled), reason: cancelled.message });
+    }
+    this.#waiters.clear();
+    this.recoveryManager.shutdown();
+    this.progressTracker.shutdown();
+    return Promise.resolve();
+  }
+
+  // ---- internals -----------------------------------------------------------
+
+  #assertLive(): void {
+    if (this.#shutDown) {
+      throw new ExecutionError(ErrorCode.ManagerShutDown, `The manager of execution "${this.executionId}" was shut down`);
+    }
+  }
+
+  #send(event: Parameters<ExecutionActor['send']>[0], operation: string): void {
+    const snapshot = this.#actor.getSnapshot();
+    if (!snapshot.can(event)) {
+      throw new ExecutionError(
+        ErrorCode.InvalidState,
+        `${operation}: not allowed while the execution is ${statusOf(snapshot.value)}`,
+        { details: { operation, status: statusOf(snapshot.value) } },
+      );
+    }
+    this.#actor.send(event);
+    if (this.#actorError !== null) {
+      const error = this.#actorError;
+      this.#actorError = null;
+      throw new ExecutionError(ErrorCode.InvalidState, `${operation}: the execution actor failed`, { cause: error });
+    }
+  }
+
+  #startStepActor(start: { stepId: string; stepName: string; mode: 'manual' | 'executor'; timeoutMs?: number | null }): void {
+    const snapshot = this.#actor.getSnapshot();
+    if (start.stepId in snapshot.context.active) {
+      throw new ExecutionError(ErrorCode.InvalidState, `startStep: step "${start.stepId}" is already running`, {
+        details: { stepId: start.stepId },
+      });
+    }
+    this.#send({ type: 'STEP.START', ...start }, 'startStep');
+    this.#records.delete(start.stepId);
+    this.#outputs.delete(start.stepId);
+    this.executionContext.startStep(start.stepId);
+    this.progressTracker.startStep(this.executionId, start.stepId, start.stepName);
+  }
+
+  #startActor(snapshot: EngineCheckpointData['actor'] | undefined): ExecutionActor {
+    const actor = createActor(this.#logic, {
+      input: { executionId: this.executionId, pipelineId: this.pipelineId },
+      clock: this.clock,
+      ...(snapshot === undefined ? {} : { snapshot: snapshot as never }),
+      ...(this.#inspect === undefined ? {} : { inspect: this.#inspect }),
+    });
+    // No error may reach the root unobserved: XState would exit the process.
+    actor.subscribe({
+      error: (error) => {
+        this.#actorError = error;
+      },
+    });
+    actor.on('step.finished', (event) => {
+      this.#onStepFinished(event);
+    });
+    actor.on('step.status', (event) => {
+      this.#onStepStatus(event);
+    });
+    actor.start();
+    return actor;
+  }
+
+  #onStepStatus(event: Extract<ExecutionEmitted, { type: 'step.status' }>): void {
+    if (event.status === StepStatus.RECOVERING) {
+      this.recoveryManager.setStepRecovering(event.stepId, true);
+      this.progressTracker.markStepRecovering(
+        this.executionId,
+        event.stepId,
+        event.failure === null ? undefined : `${event.failure.error.message}: ${event.failure.planDescription}`,
+      );
+    } else if (event.status === StepStatus.RUNNING) {
+      this.recoveryManager.setStepRecovering(event.stepId, false);
+      this.recoveryManager.recordRetry(event.stepId);
+      const name = this.#actor.getSnapshot().context.active[event.stepId]?.stepName ?? event.stepId;
+      this.progressTracker.startStep(this.executionId, event.stepId, name);
+    }
+  }
+
+  #onStepFinished(event: Extract<ExecutionEmitted, { type: 'step.finished' }>): void {
+    const { record } = event;
+    if (record.recoveredBy === 'rollback' && record.status === 'completed') {
+      // The restore replaces the actor that is emitting right now: run it
+      // once this event has been processed.
+      queueMicrotask(() => {
+        this.#finishRollback(record, event.output);
+      });
+      return;
+    }
+    this.#applyRecord(record, event.output);
+  }
+
+  #applyRecord(record: StepRecord, output: unknown): void {
+    const id = record.stepId;
+    this.#records.set(id, record);
+    if (record.status === 'completed') this.#outputs.set(id, output);
+    this.recoveryManager.setStepRecovering(id, false);
+    const percentage = this.#finalPercentages.get(id);
+    this.#finalPercentages.delete(id);
+    if (this.progressTracker.getStepProgress(this.executionId, id) === undefined && record.status !== 'skipped') {
+      this.progressTracker.startStep(this.executionId, id, record.stepName);
+    }
+    switch (record.status) {
+      case 'completed':
+        this.executionContext.completeStep(id, true);
+        this.progressTracker.completeStep(this.executionId, id, {
+          success: true,
+          progressPercentage: percentage ?? 100,
+        });
+        break;
+      case 'failed':
+      case 'cancelled':
+        this.executionContext.completeStep(id, false);
+        this.progressTracker.completeStep(this.executionId, id, {
+          success: false,
+          errorMessage: record.status === 'cancelled' ? `Cancelled: ${record.reason ?? 'no reason given'}` : (record.error?.message ?? 'Step failed'),
+          ...(percentage === undefined ? {} : { progressPercentage: percentage }),
+        });
+        break;
+      case 'skipped':
+        this.executionContext.skipStep(id);
+        this.progressTracker.skipStep(this.executionId, id, record.reason ?? undefined);
+        break;
+    }
+    const resolve = this.#waiters.get(id);
+    if (resolve !== undefined) {
+      this.#waiters.delete(id);
+      resolve(record);
+    }
+  }
+
+  #finishRollback(record: StepRecord, output: unknown): void {
+    if (this.#shutDown) return;
+    let restored = false;
+    this.#rollingBackStepId = record.stepId;
+    try {
+      restored = record.rollbackCheckpointId !== null && this.restoreCheckpoint(record.rollbackCheckpointId);
+    } catch (error) {
+      record = { ...record, status: 'failed', error: serializeError(toError(error)) };
+    } finally {
+      this.#rollingBackStepId = null;
+    }
+    const final: StepRecord = restored ? record : { ...record, status: 'failed', recoveredBy: null };
+    // Record the step into the restored actor, so counts and progress agree.
+    if (this.#actor.getSnapshot().can({ type: 'STEP.RECORD', record: final })) {
+      this.#actor.send({ type: 'STEP.RECORD', record: final, output });
+    } else {
+      this.#applyRecord(final, output);
+    }
+  }
+
+  #rebuildFrom(checkpoint: Checkpoint): void {
+    const engine = readEngineCheckpoint(checkpoint.extensions);
+    this.#actor.stop();
+    this.#records.clear();
+    this.#outputs.clear();
+    this.#finalPercentages.clear();
+    if (engine === undefined) {
+      this.#actor = this.#startActor(undefined);
+      replayStatus(this.#actor, checkpoint.status, checkpoint.metrics.stepsTotal);
+    } else {
+      for (const [id, record] of Object.entries(engine.steps)) this.#records.set(id, record);
+      for (const [id, output] of Object.entries(engine.outputs)) this.#outputs.set(id, output);
+      this.progressTracker.importProgress(engine.progress);
+      this.#actor = this.#startActor(engine.actor);
+    }
+    const active = this.#actor.getSnapshot().context.active;
+    for (const stepId of [...this.#waiters.keys()]) {
+      this.recoveryManager.resetRetryCount(stepId);
+      if (stepId in active || stepId === this.#rollingBackStepId) continue;
+      // The step's run was rolled back past its start: its caller learns it did not complete.
+      const resolve = this.#waiters.get(stepId);
+      this.#waiters.delete(stepId);
+      resolve?.({ ...emptyRecord(stepId), status: 'cancelled', reason: 'Rolled back by a checkpoint restore' });
+    }
+    for (const stepId of this.#records.keys()) this.recoveryManager.resetRetryCount(stepId);
+    this.progressTracker.emitEvent(this.executionId, ProgressEventType.CHECKPOINT_RESTORED, {
+      message: checkpoint.description ?? 'Checkpoint restored',
+      data: { checkpointId: checkpoint.id },
+    });
+  }
+}
+
+function clampPercentage(value: number | undefined): number | undefined {
+  return value === undefined ? undefined : Math.min(100, Math.max(0, value));
+}
+
+function statusOf(value: unknown): ExecutionStatus {
+  const top = typeof value === 'string' ? value : Object.keys(value as object)[0];
+  return TOP_STATES.find((status) => status === top) ?? ExecutionStatus.PENDING;
+}
+
+function emptyRecord(stepId: string): StepRecord {
+  return {
+    stepId,
+    stepName: stepId,
+    status: 'cancelled',
+    attempts: 0,
+    retries: 0,
+    recoveredBy: null,
+    error: null,
+    reason: null,
+    rollbackCheckpointId: null,
+  };
+}
+
+/** Brings a fresh actor to the status of a checkpoint that carries no snapshot. */
+function replayStatus(actor: ExecutionActor, status: ExecutionStatus, totalSteps: number): void {
+  if (status === ExecutionStatus.PENDING) return;
+  if (status === ExecutionStatus.CANCELLED) {
+    actor.send({ type: 'EXECUTION.CANCEL', reason: 'Restored as cancelled' });
+    return;
+  }
+  actor.send({ type: 'EXECUTION.START', totalSteps });
+  if (status === ExecutionStatus.PAUSED) actor.send({ type: 'EXECUTION.PAUSE' });
+  if (status === ExecutionStatus.COMPLETED || status === ExecutionStatus.FAILED) {
+    actor.send({ type: 'EXECUTION.COMPLETE', success: status === ExecutionStatus.COMPLETED });
+  }
+}
+
+/**
+ * Creates a manager with its subsystems wired together (the recommended way).
+ *
+ * @example
+ * const manager = createComprehensiveExecutionManager({ executionId: 'customer_analytics_001', pipelineId: 'customer_analytics' });
+ */
+export function createComprehensiveExecutionManager(
+  options: ComprehensiveExecutionManagerOptions,
+): ComprehensiveExecutionManager {
+  return new ComprehensiveExecutionManager(options);
+}

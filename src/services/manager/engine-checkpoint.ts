@@ -1,0 +1,83 @@
+/**
+ * The engine's part of a checkpoint: the execution actor's persisted snapshot
+ * (its step children included), the records and outputs of finished steps,
+ * and the progress state, in one versioned JSON value stored under
+ * `checkpoint.extensions.engine`.
+ *
+ * @module
+ */
+import { z } from 'zod';
+import { ErrorCode, type SerializedError } from '../../errors.js';
+import type { StepRecord } from '../../machines/machine-types.js';
+import { assertFormatVersion, jsonValueSchema, parseInput, type JsonValue } from '../../validation.js';
+
+/** Format version of {@link EngineCheckpointData}; newer ones are refused with CHECKPOINT_INCOMPATIBLE. */
+export const ENGINE_CHECKPOINT_FORMAT_VERSION = 1;
+
+/** The engine's data inside a checkpoint. */
+export interface EngineCheckpointData {
+  formatVersion: 1;
+  /** `executionActor.getPersistedSnapshot()`: JSON only. */
+  actor: { status: string; value: JsonValue; context: Record<string, JsonValue> } & Record<string, JsonValue>;
+  /** Finished steps' records, by step id. */
+  steps: Record<string, StepRecord>;
+  /** Finished steps' outputs (JSON), by step id. */
+  outputs: Record<string, JsonValue>;
+  /** `progressTracker.exportProgress(executionId)`. */
+  progress: JsonValue;
+}
+
+const serializedErrorSchema: z.ZodType<SerializedError> = z.lazy(() =>
+  z.object({
+    name: z.string(),
+    message: z.string(),
+    code: z.string().optional(),
+    stack: z.string().optional(),
+    retryable: z.boolean().optional(),
+    data: z.record(z.string(), z.unknown()).optional(),
+    cause: serializedErrorSchema.optional(),
+  }),
+) as z.ZodType<SerializedError>;
+
+const stepRecordSchema = z.object({
+  stepId: z.string().min(1),
+  stepName: z.string(),
+  status: z.enum(['completed', 'failed', 'skipped', 'cancelled']),
+  attempts: z.number().int().min(0),
+  retries: z.number().int().min(0),
+  recoveredBy: z.enum(['retry', 'skip', 'rollback', 'alternative_path']).nullable(),
+  error: serializedErrorSchema.nullable(),
+  reason: z.string().nullable(),
+  rollbackCheckpointId: z.string().nullable(),
+});
+
+const engineCheckpointSchema = z.object({
+  formatVersion: z.literal(ENGINE_CHECKPOINT_FORMAT_VERSION),
+  actor: z.looseObject({
+    status: z.enum(['active', 'done']),
+    value: z.union([z.string(), z.record(z.string(), jsonValueSchema)]),
+    context: z.record(z.string(), jsonValueSchema),
+  }),
+  steps: z.record(z.string(), stepRecordSchema),
+  outputs: z.record(z.string(), jsonValueSchema),
+  progress: jsonValueSchema,
+});
+
+/** Deep JSON copy: what a checkpoint keeps of a value (undefined becomes null). */
+export function toJsonValue(value: unknown): JsonValue {
+  if (value === undefined) return null;
+  return JSON.parse(JSON.stringify(value)) as JsonValue;
+}
+
+/**
+ * Reads the engine data of a checkpoint's extensions; undefined when the
+ * checkpoint was made by a bare ExecutionContext (no actor snapshot).
+ *
+ * @throws ValidationFailure CHECKPOINT_INCOMPATIBLE for a newer format, INVALID_INPUT naming the field otherwise
+ */
+export function readEngineCheckpoint(extensions: Record<string, unknown>): EngineCheckpointData | undefined {
+  const raw = extensions.engine;
+  if (raw === undefined) return undefined;
+  assertFormatVersion(raw, ENGINE_CHECKPOINT_FORMAT_VERSION, 'checkpoint engine data', ErrorCode.CheckpointIncompatible);
+  return parseInput(engineCheckpointSchema, raw, 'checkpoint engine data') as EngineCheckpointData;
+}

@@ -1,0 +1,159 @@
+/**
+ * The manager's side of the step actors: the registry of user executors and
+ * the translation of a thrown error into the machine's {@link StepFailure}
+ * (classification and plan from the RecoveryManager, one retry decision).
+ *
+ * @module
+ */
+import type { StepRuntime } from '../../actors/step-logic.js';
+import { runWithTimeout } from '../../actors/run-with-timeout.js';
+import type { Clock } from '../../clock.js';
+import { RecoveryStrategy } from '../../constants.js';
+import { ErrorCode, ExecutionError } from '../../errors.js';
+import type { AlternativeInput, ExecutorInput, StepFailure } from '../../machines/machine-types.js';
+import type { ExecutionContext } from '../context/index.js';
+import { isRetryStrategy, retryDelayMs } from '../recovery/policy.js';
+import type { RecoveryManager } from '../recovery/recovery-manager.js';
+import { RetryConfig } from '../recovery/retry-config.js';
+
+/** What an executor receives for each attempt. */
+export interface StepExecutorArgs {
+  /** Aborted on timeout, cancellation, restore and shutdown. */
+  signal: AbortSignal;
+  /** 1 for the first call, +1 per retry. */
+  attempt: number;
+  /** True when the step is run again after its process died mid-step. */
+  resumed: boolean;
+  /** Reports partial progress (0..100) of this step. */
+  reportProgress: (percentage: number, message?: string) => void;
+}
+
+/** A step's work: sync or async; its resolved value is the step's output. */
+export type StepExecutor<T = unknown> = (args: StepExecutorArgs) => T | Promise<T>;
+
+interface RegisteredStep {
+  executor: StepExecutor;
+  alternatives: readonly StepExecutor[];
+}
+
+/** Dependencies of {@link ManagerStepRuntime}. */
+export interface ManagerStepRuntimeOptions {
+  clock: Clock;
+  random: () => number;
+  recoveryManager: RecoveryManager;
+  executionContext: ExecutionContext;
+  reportProgress: (stepId: string, percentage: number, message?: string) => void;
+}
+
+/** {@link StepRuntime} backed by the manager's executor registry and RecoveryManager. */
+export class ManagerStepRuntime implements StepRuntime {
+  readonly clock: Clock;
+  readonly #options: ManagerStepRuntimeOptions;
+  readonly #steps = new Map<string, RegisteredStep>();
+  /** `timeoutMs` of the latest plan per step: it bounds each retry. */
+  readonly #planTimeouts = new Map<string, number>();
+
+  constructor(options: ManagerStepRuntimeOptions) {
+    this.clock = options.clock;
+    this.#options = options;
+  }
+
+  /** Registers (or replaces) the executor and alternatives a step runs with. */
+  register(stepId: string, executor: StepExecutor, alternatives: readonly StepExecutor[]): void {
+    this.#steps.set(stepId, { executor, alternatives });
+    this.#planTimeouts.delete(stepId);
+  }
+
+  /** Whether the step has an executor registered. */
+  has(stepId: string): boolean {
+    return this.#steps.has(stepId);
+  }
+
+  /** Forgets every registered executor (cleanup). */
+  clear(): void {
+    this.#steps.clear();
+    this.#planTimeouts.clear();
+  }
+
+  execute(input: ExecutorInput, signal: AbortSignal): Promise<unknown> {
+    const { executor } = this.#registered(input.stepId);
+    const timeoutMs = input.attempt > 1 ? (this.#planTimeouts.get(input.stepId) ?? input.timeoutMs) : input.timeoutMs;
+    return runWithTimeout((attemptSignal) => executor(this.#args(input, attemptSignal)), {
+      clock: this.clock,
+      stepId: input.stepId,
+      timeoutMs,
+      signal,
+    });
+  }
+
+  async executeAlternatives(input: AlternativeInput, signal: AbortSignal): Promise<unknown> {
+    const { alternatives } = this.#registered(input.stepId);
+    const timeoutMs = this.#planTimeouts.get(input.stepId) ?? input.timeoutMs;
+    let lastError: unknown = new ExecutionError(ErrorCode.InvalidState, `Step "${input.stepId}" has no alternatives`);
+    for (const alternative of alternatives) {
+      try {
+        return await runWithTimeout(
+          (attemptSignal) => alternative(this.#args({ ...input, resumed: false }, attemptSignal)),
+          { clock: this.clock, stepId: input.stepId, timeoutMs, signal },
+        );
+      } catch (error) {
+        if (signal.aborted) throw error;
+        lastError = error;
+      }
+    }
+    throw lastError;
+  }
+
+  planFailure(input: { stepId: string; stepName: string; attempt: number }, error: unknown): StepFailure {
+    const { recoveryManager, executionContext, random } = this.#options;
+    const info = recoveryManager.recordError(input.stepId, input.stepName, error, { attempt: input.attempt });
+    const plan = recoveryManager.getRecoveryPlan(info);
+    if (plan.timeoutMs !== undefined) this.#planTimeouts.set(input.stepId, plan.timeoutMs);
+    const retryConfig = plan.retryConfig ?? new RetryConfig();
+    const retryAllowed = isRetryStrategy(plan.strategy) && retryConfig.shouldRetry(info, input.attempt);
+    // Retry n (after attempt n failed) waits getDelayMs(n - 1): the policy
+    // takes the retry number and applies backoff and jitter.
+    const delay = retryAllowed ? retryDelayMs({ strategy: plan.strategy, retryConfig: retryConfig.toJSON() }, input.attempt, random) : 0;
+    return {
+      error: info.error,
+      category: info.category,
+      severity: info.severity,
+      strategy: plan.strategy,
+      automated: plan.isAutomated(),
+      retryAllowed,
+      retryDelayMs: delay,
+      rollbackCheckpointId: plan.strategy === RecoveryStrategy.ROLLBACK ? this.#rollbackTarget(plan.targetCheckpoint, executionContext) : null,
+      alternativeCount: this.#steps.get(input.stepId)?.alternatives.length ?? 0,
+      planDescription: plan.description,
+      manualInstructions: plan.manualInstructions ?? null,
+      failedAt: this.clock.now(),
+    };
+  }
+
+  #rollbackTarget(target: string | undefined, context: ExecutionContext): string | null {
+    if (target !== undefined) return context.getCheckpoint(target) === undefined ? null : target;
+    return context.checkpoints.at(-1)?.id ?? null;
+  }
+
+  #registered(stepId: string): RegisteredStep {
+    const step = this.#steps.get(stepId);
+    if (step === undefined) {
+      throw new ExecutionError(
+        ErrorCode.InvalidState,
+        `No executor is registered for step "${stepId}"; run it with executeStepWithRecovery()`,
+      );
+    }
+    return step;
+  }
+
+  #args(input: { stepId: string; attempt: number; resumed: boolean }, signal: AbortSignal): StepExecutorArgs {
+    return {
+      signal,
+      attempt: input.attempt,
+      resumed: input.resumed,
+      reportProgress: (percentage, message) => {
+        this.#options.reportProgress(input.stepId, percentage, message);
+      },
+    };
+  }
+}
