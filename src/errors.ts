@@ -160,7 +160,8 @@ export function toError(thrown: unknown): Error {
   if (typeof thrown === 'string') return new Error(thrown);
   let text: string;
   try {
-    text = JSON.stringify(thrown) ?? String(thrown);
+    // JSON.stringify returns undefined for undefined, functions and symbols.
+    text = (JSON.stringify(thrown)) ?? String(thrown);
   } catch {
     text = String(thrown);
   }

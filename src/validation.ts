@@ -110,3 +110,34 @@ export const jsonValueSchema: z.ZodType<JsonValue> = z.lazy(() =>
 
 /** A JSON value. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * Hot-path check of a non-empty string identifier, without zod (zod costs
+ * microseconds per call; ids are checked on every step).
+ *
+ * @throws ValidationFailure INVALID_INPUT naming `what`
+ */
+export function requireId(value: unknown, what: string): string {
+  if (typeof value === 'string' && value.length > 0) return value;
+  throw new ValidationFailure(what, `${what}: expected a non-empty string, got ${describeValue(value)}`);
+}
+
+/** Hot-path check of a finite number (NaN and ±Infinity refused). */
+export function requireFinite(value: unknown, what: string): number {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  throw new ValidationFailure(what, `${what}: expected a finite number, got ${describeValue(value)}`);
+}
+
+/** Hot-path check of a boolean. */
+export function requireBoolean(value: unknown, what: string): boolean {
+  if (typeof value === 'boolean') return value;
+  throw new ValidationFailure(what, `${what}: expected a boolean, got ${describeValue(value)}`);
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return value.length === 0 ? 'an empty string' : `the string "${value}"`;
+  if (typeof value === 'number') return String(value);
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}

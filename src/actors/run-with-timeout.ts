@@ -28,7 +28,7 @@ export function runWithTimeout<T>(work: (signal: AbortSignal) => T | Promise<T>,
     try {
       return Promise.resolve(work(signal));
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(error);
     }
   }
   const controller = new AbortController();
@@ -51,7 +51,7 @@ export function runWithTimeout<T>(work: (signal: AbortSignal) => T | Promise<T>,
     try {
       pending = Promise.resolve(work(controller.signal));
     } catch (error) {
-      pending = Promise.reject(error as Error);
+      pending = Promise.reject(error);
     }
     pending.then(
       (value) => {
@@ -60,7 +60,7 @@ export function runWithTimeout<T>(work: (signal: AbortSignal) => T | Promise<T>,
       },
       (error: unknown) => {
         settle();
-        reject(error as Error);
+        reject(error);
       },
     );
   });

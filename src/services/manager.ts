@@ -18,7 +18,7 @@ import {
 import { ErrorCode, ExecutionError, serializeError, toError } from '../errors.js';
 import type { executionMachine, ExecutionEmitted } from '../machines/execution.machine.js';
 import type { StepRecord } from '../machines/machine-types.js';
-import { finiteNumber, idSchema, parseInput } from '../validation.js';
+import { idSchema, parseInput, requireFinite, requireId } from '../validation.js';
 import { ExecutionContext, type Checkpoint } from './context/index.js';
 import {
   readEngineCheckpoint,
@@ -29,7 +29,6 @@ import {
 import {
   completeStepOptionsSchema,
   managerOptionsSchema,
-  stepNameSchema,
   stepRunOptionsSchema,
   totalStepsSchema,
 } from './manager/options.js';
@@ -248,8 +247,8 @@ export class ComprehensiveExecutionManager {
   /** Starts a step driven by manager calls (spawns its actor; STEP_STARTED). */
   startStep(stepId: string, stepName: string): void {
     this.#assertLive();
-    const id = parseInput(idSchema, stepId, 'startStep stepId');
-    const name = parseInput(stepNameSchema, stepName, 'startStep stepName');
+    const id = requireId(stepId, 'startStep stepId');
+    const name = requireId(stepName, 'startStep stepName');
     this.#startStepActor({ stepId: id, stepName: name, mode: 'manual' });
   }
 
@@ -259,8 +258,8 @@ export class ComprehensiveExecutionManager {
    */
   completeStep(stepId: string, options: CompleteStepOptions = {}): void {
     this.#assertLive();
-    const id = parseInput(idSchema, stepId, 'completeStep stepId');
-    const parsed = parseInput(completeStepOptionsSchema, options, 'completeStep options');
+    const id = requireId(stepId, 'completeStep stepId');
+    const parsed = isEmpty(options) ? {} : parseInput(completeStepOptionsSchema, options, 'completeStep options');
     const success = parsed.success ?? true;
     const percentage = clampPercentage(parsed.progressPercentage ?? (success ? 100 : undefined));
     const error = success ? null : serializeError(options.error ?? new Error(`Step "${id}" failed`));
@@ -292,7 +291,7 @@ export class ComprehensiveExecutionManager {
   /** Skips a step (SKIPPED with the reason); a running manual step's actor ends skipped. */
   skipStep(stepId: string, reason?: string): void {
     this.#assertLive();
-    const id = parseInput(idSchema, stepId, 'skipStep stepId');
+    const id = requireId(stepId, 'skipStep stepId');
     if (id in this.#actor.getSnapshot().context.active) {
       this.#send({ type: 'STEP.SKIP', stepId: id, reason: reason ?? null }, 'skipStep');
       return;
@@ -317,8 +316,8 @@ export class ComprehensiveExecutionManager {
    */
   updateStepProgress(stepId: string, progressPercentage: number, message?: string): void {
     this.#assertLive();
-    const id = parseInput(idSchema, stepId, 'updateStepProgress stepId');
-    const pct = clampPercentage(parseInput(finiteNumber, progressPercentage, 'updateStepProgress progressPercentage')) ?? 0;
+    const id = requireId(stepId, 'updateStepProgress stepId');
+    const pct = clampPercentage(requireFinite(progressPercentage, 'updateStepProgress progressPercentage')) ?? 0;
     this.progressTracker.updateStepProgress(this.executionId, id, pct, message);
     if (id in this.#actor.getSnapshot().context.active) {
       this.#actor.send({ type: 'STEP.PROGRESS', stepId: id, percentage: pct, message: message ?? null });
@@ -344,14 +343,15 @@ export class ComprehensiveExecutionManager {
     options: StepRunOptions = {},
   ): Promise<boolean> {
     this.#assertLive();
-    const id = parseInput(idSchema, stepId, 'executeStepWithRecovery stepId');
-    const name = parseInput(stepNameSchema, stepName, 'executeStepWithRecovery stepName');
+    const id = requireId(stepId, 'executeStepWithRecovery stepId');
+    const name = requireId(stepName, 'executeStepWithRecovery stepName');
     if (typeof executor !== 'function') {
       throw new ExecutionError(ErrorCode.InvalidInput, 'executeStepWithRecovery: expected `executor` to be a function', {
         details: { field: 'executor' },
       });
     }
-    const parsed = parseInput(stepRunOptionsSchema, options, 'executeStepWithRecovery options');
+    // An empty options bag (the common case) skips zod on the hot path.
+    const parsed = isEmpty(options) ? {} : parseInput(stepRunOptionsSchema, options, 'executeStepWithRecovery options');
     const previous = this.#records.get(id);
     if (previous !== undefined && (previous.status === 'completed' || previous.status === 'skipped')) return true;
     if (parsed.recoveryPlan !== undefined) this.recoveryManager.setRecoveryPlan(id, parsed.recoveryPlan);
@@ -657,6 +657,11 @@ export class ComprehensiveExecutionManager {
       data: { checkpointId: checkpoint.id },
     });
   }
+}
+
+function isEmpty(options: object): boolean {
+  for (const _key in options) return false;
+  return true;
 }
 
 function clampPercentage(value: number | undefined): number | undefined {

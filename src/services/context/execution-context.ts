@@ -10,7 +10,7 @@ import { isoNow, systemClock } from '../../clock.js';
 import type { Clock } from '../../clock.js';
 import { ExecutionStatus, PersistenceFormat } from '../../constants.js';
 import { ErrorCode, ExecutionError, ValidationFailure } from '../../errors.js';
-import { countSchema, idSchema, parseInput } from '../../validation.js';
+import { countSchema, idSchema, parseInput, requireBoolean, requireId } from '../../validation.js';
 import { VariableManager } from '../variables/variable-manager.js';
 import { CHECKPOINT_FORMAT_VERSION, deepFreeze } from './checkpoint.js';
 import type { Checkpoint, ExecutionMetrics } from './checkpoint.js';
@@ -28,6 +28,11 @@ import type {
 import { StepLedger } from './step-ledger.js';
 import type { StepOutcome, StepRecord } from './step-ledger.js';
 import { currentMetrics, emptyMetrics, endMetrics, OUTCOME_COUNTERS, TERMINAL_STATUSES as TERMINAL } from './metrics.js';
+
+// Schemas are built once: zod 4 compiles each schema instance on first use.
+const optionalCountSchema = countSchema.optional();
+const booleanSchema = z.boolean();
+const stringSchema = z.string();
 
 /**
  * Status, step outcomes, metrics, variables and checkpoints of one execution.
@@ -155,7 +160,7 @@ export class ExecutionContext {
    * `totalSteps` defaults to the current total. PAUSED or terminal -> `INVALID_STATE`.
    */
   start(totalSteps?: number): void {
-    const total = parseInput(countSchema.optional(), totalSteps, 'start totalSteps');
+    const total = parseInput(optionalCountSchema, totalSteps, 'start totalSteps');
     if (this.#status !== ExecutionStatus.PENDING && this.#status !== ExecutionStatus.RUNNING) {
       throw this.#invalidState('start');
     }
@@ -177,7 +182,7 @@ export class ExecutionContext {
    * with `INVALID_STATE`.
    */
   complete(success = true): void {
-    const ok = parseInput(z.boolean(), success, 'complete success');
+    const ok = parseInput(booleanSchema, success, 'complete success');
     if (TERMINAL.has(this.#status)) throw this.#invalidState('complete');
     this.#finishExecution(ok ? ExecutionStatus.COMPLETED : ExecutionStatus.FAILED);
   }
@@ -210,7 +215,7 @@ export class ExecutionContext {
 
   /** Marks a step started: it becomes `currentStepId`; fires "started". */
   startStep(stepId: string): void {
-    const id = parseInput(idSchema, stepId, 'startStep stepId');
+    const id = requireId(stepId, 'startStep stepId');
     if (TERMINAL.has(this.#status)) throw this.#invalidState('startStep');
     this.#steps.start(id);
     this.#stepHandlers.emit(id, 'started');
@@ -218,15 +223,15 @@ export class ExecutionContext {
 
   /** Records a step's outcome once (see the class notes); fires "completed" or "failed". */
   completeStep(stepId: string, success = true): void {
-    const id = parseInput(idSchema, stepId, 'completeStep stepId');
-    const ok = parseInput(z.boolean(), success, 'completeStep success');
+    const id = requireId(stepId, 'completeStep stepId');
+    const ok = requireBoolean(success, 'completeStep success');
     if (TERMINAL.has(this.#status)) throw this.#invalidState('completeStep');
     this.#finishStep(id, ok ? 'completed' : 'failed');
   }
 
   /** Records a step as skipped; fires "skipped". */
   skipStep(stepId: string): void {
-    const id = parseInput(idSchema, stepId, 'skipStep stepId');
+    const id = requireId(stepId, 'skipStep stepId');
     if (TERMINAL.has(this.#status)) throw this.#invalidState('skipStep');
     this.#finishStep(id, 'skipped');
   }
@@ -266,7 +271,7 @@ export class ExecutionContext {
    * unknown id. Kept checkpoints (later ones too) and nested contexts stay.
    */
   restoreCheckpoint(checkpointId: string): boolean {
-    const id = parseInput(z.string(), checkpointId, 'restoreCheckpoint checkpointId');
+    const id = parseInput(stringSchema, checkpointId, 'restoreCheckpoint checkpointId');
     const checkpoint = this.getCheckpoint(id);
     if (checkpoint === undefined) return false;
     // Variables first: if the import throws, nothing else has changed.

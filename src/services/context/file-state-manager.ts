@@ -29,6 +29,8 @@ import { countSchema, idSchema, parseInput } from '../../validation.js';
 import { parseExecutionContextState } from './context-state.js';
 import type { ExecutionContextState } from './context-state.js';
 
+const pathSchema = z.string().min(1);
+
 /** Options of {@link FileStateManager}. */
 export interface FileStateManagerOptions {
   /** Directory of the state files; created on the first save. */
@@ -178,7 +180,7 @@ export class FileStateManager {
    * `STORE_CORRUPT`; written by a newer release -> `STATE_INCOMPATIBLE`.
    */
   load(path: string): ExecutionContextState {
-    const file = parseInput(z.string().min(1), path, 'FileStateManager.load path');
+    const file = parseInput(pathSchema, path, 'FileStateManager.load path');
     let bytes: Buffer;
     try {
       bytes = readFileSync(file);
