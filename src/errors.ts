@@ -168,6 +168,9 @@ export function toError(thrown: unknown): Error {
   return new Error(`Non-error thrown: ${text}`, { cause: thrown });
 }
 
+/** JSON.stringify, typed honestly: undefined for undefined, functions and symbols. */
+const stringifyOrUndefined: (value: unknown) => string | undefined = JSON.stringify;
+
 function jsonSafe(value: unknown): unknown {
   try {
     return JSON.parse(JSON.stringify(value)) as unknown;

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Clock } from '../clock.js';
-import { StepTimeoutError } from '../errors.js';
+import { StepTimeoutError, toError } from '../errors.js';
 
 /** Options of {@link runWithTimeout}. */
 export interface RunWithTimeoutOptions {
@@ -28,7 +28,7 @@ export function runWithTimeout<T>(work: (signal: AbortSignal) => T | Promise<T>,
     try {
       return Promise.resolve(work(signal));
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(toError(error));
     }
   }
   const controller = new AbortController();
@@ -51,7 +51,7 @@ export function runWithTimeout<T>(work: (signal: AbortSignal) => T | Promise<T>,
     try {
       pending = Promise.resolve(work(controller.signal));
     } catch (error) {
-      pending = Promise.reject(error);
+      pending = Promise.reject(toError(error));
     }
     pending.then(
       (value) => {
@@ -60,7 +60,7 @@ export function runWithTimeout<T>(work: (signal: AbortSignal) => T | Promise<T>,
       },
       (error: unknown) => {
         settle();
-        reject(error);
+        reject(toError(error));
       },
     );
   });
