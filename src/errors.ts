@@ -161,7 +161,7 @@ export function toError(thrown: unknown): Error {
   let text: string;
   try {
     // JSON.stringify returns undefined for undefined, functions and symbols.
-    text = (JSON.stringify(thrown)) ?? String(thrown);
+    text = stringifyOrUndefined(thrown) ?? String(thrown);
   } catch {
     text = String(thrown);
   }
