@@ -164,7 +164,17 @@ export const executionMachine = setup({
     isInactiveRecord: ({ context, event }) => event.type === 'STEP.RECORD' && !(event.record.stepId in context.active),
     succeeded: ({ event }) => event.type === 'EXECUTION.COMPLETE' && event.success,
     hasRecoveringSteps: ({ context }) => context.recovering.length > 0,
-    hasNoRecoveringSteps: ({ context }) => context.recovering.length === 0,
+    statusStartsRecovery: ({ context, event }) =>
+      event.type === 'STEP.STATUS' && event.stepId in context.active && event.status === StepStatus.RECOVERING,
+    statusEndsLastRecovery: ({ context, event }) =>
+      event.type === 'STEP.STATUS' &&
+      event.status !== StepStatus.RECOVERING &&
+      context.recovering.length === 1 &&
+      context.recovering[0] === event.stepId,
+    crashEndsLastRecovery: ({ context, event }) =>
+      context.recovering.length === 1 && event.type === `${CHILD_ERROR_PREFIX}${context.recovering[0] ?? ''}`,
+    finishEndsLastRecovery: ({ context, event }) =>
+      event.type === 'STEP.FINISHED' && context.recovering.length === 1 && context.recovering[0] === event.record.stepId,
   },
   actions: {
     forwardToStep: enqueueActions(({ enqueue, event }) => {
@@ -285,13 +295,26 @@ export const executionMachine = setup({
       },
     },
     running: {
+      // `recovering` while any step actor is in `recovering`. Explicit
+      // transitions rather than `always`: eventless transitions are evaluated
+      // after every event, which is a cost on the per-step hot path.
       initial: 'steady',
-      states: {
-        steady: { always: { guard: 'hasRecoveringSteps', target: 'recovering' } },
-        recovering: { always: { guard: 'hasNoRecoveringSteps', target: 'steady' } },
-      },
+      states: { steady: {}, recovering: {} },
       on: {
         ...stepEventHandlers,
+        'STEP.STATUS': [
+          { guard: 'statusStartsRecovery', target: '.recovering', actions: 'trackStatus' },
+          { guard: 'statusEndsLastRecovery', target: '.steady', actions: 'trackStatus' },
+          { actions: 'trackStatus' },
+        ],
+        'STEP.FINISHED': [
+          { guard: 'finishEndsLastRecovery', target: '.steady', actions: ['recordFinished', 'releaseStep'] },
+          { actions: ['recordFinished', 'releaseStep'] },
+        ],
+        'xstate.error.actor.*': [
+          { guard: 'crashEndsLastRecovery', target: '.steady', actions: 'recordCrashedStep' },
+          { actions: 'recordCrashedStep' },
+        ],
         'STEP.START': { guard: 'canStartStep', actions: 'startStep' },
         'EXECUTION.PAUSE': { target: 'paused' },
         'EXECUTION.COMPLETE': [
@@ -305,7 +328,10 @@ export const executionMachine = setup({
       // Steps in flight finish while paused; no new step starts.
       on: {
         ...stepEventHandlers,
-        'EXECUTION.RESUME': { target: 'running' },
+        'EXECUTION.RESUME': [
+          { guard: 'hasRecoveringSteps', target: 'running.recovering' },
+          { target: 'running.steady' },
+        ],
         'EXECUTION.COMPLETE': [
           { guard: 'succeeded', target: 'completed', actions: 'finishActiveSteps' },
           { target: 'failed', actions: 'finishActiveSteps' },

@@ -225,19 +225,22 @@ export const stepMachine = setup({
   },
   states: {
     pending: {
-      on: { 'STEP.RUN': { target: 'running' } },
+      on: {
+        'STEP.RUN': [
+          { guard: 'isExecutorMode', target: 'running.executing' },
+          { target: 'running.awaitingResult' },
+        ],
+      },
     },
     running: {
-      initial: 'dispatch',
+      // A retry re-enters `executing`; manual steps reach `awaitingResult` from `pending`.
+      initial: 'executing',
       on: {
         'STEP.PROGRESS': {
           actions: { type: 'setProgress', params: ({ event }) => ({ percentage: event.percentage, message: event.message }) },
         },
       },
       states: {
-        dispatch: {
-          always: [{ guard: 'isExecutorMode', target: 'executing' }, { target: 'awaitingResult' }],
-        },
         executing: {
           invoke: {
             id: 'executor',
@@ -349,11 +352,11 @@ export const stepMachine = setup({
             // Only a retry reports `running` to the parent: a first start needs
             // no message, which keeps the per-step cost down.
             onDone: {
-              target: '#step.running',
+              target: '#step.running.executing',
               actions: ['beginRetry', { type: 'reportStatus', params: { status: StepStatus.RUNNING } }],
             },
             onError: {
-              target: '#step.running',
+              target: '#step.running.executing',
               actions: ['beginRetry', { type: 'reportStatus', params: { status: StepStatus.RUNNING } }],
             },
           },

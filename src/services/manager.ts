@@ -274,9 +274,14 @@ export class ComprehensiveExecutionManager {
       return;
     }
     if (percentage !== undefined) this.#finalPercentages.set(id, percentage);
+    const stepName = this.progressTracker.getStepProgress(this.executionId, id)?.stepName ?? id;
+    // Never started (or unknown after a restore): started and finished in one go.
+    this.#assertRunning('completeStep');
+    this.executionContext.startStep(id);
+    this.progressTracker.startStep(this.executionId, id, stepName);
     const record: StepRecord = {
       stepId: id,
-      stepName: this.progressTracker.getStepProgress(this.executionId, id)?.stepName ?? id,
+      stepName,
       status: success ? 'completed' : 'failed',
       attempts: 1,
       retries: 0,
@@ -354,18 +359,27 @@ export class ComprehensiveExecutionManager {
     const parsed = isEmpty(options) ? {} : parseInput(stepRunOptionsSchema, options, 'executeStepWithRecovery options');
     const previous = this.#records.get(id);
     if (previous !== undefined && (previous.status === 'completed' || previous.status === 'skipped')) return true;
+    const active = this.#actor.getSnapshot().context.active[id];
+    if (active !== undefined && (active.mode !== 'executor' || this.#waiters.has(id))) {
+      throw new ExecutionError(ErrorCode.InvalidState, `executeStepWithRecovery: step "${id}" is already running`, {
+        details: { stepId: id },
+      });
+    }
     if (parsed.recoveryPlan !== undefined) this.recoveryManager.setRecoveryPlan(id, parsed.recoveryPlan);
-    this.#runtime.register(id, executor, options.alternatives ?? []);
-    // Every run of a step starts with fresh attempts.
-    this.recoveryManager.resetRetryCount(id);
     const finished = new Promise<StepRecord>((resolve) => {
       this.#waiters.set(id, resolve);
     });
-    try {
-      this.#startStepActor({ stepId: id, stepName: name, mode: 'executor', timeoutMs: parsed.timeoutMs ?? null });
-    } catch (error) {
-      this.#waiters.delete(id);
-      throw error;
+    // A step restored in flight (its actor waits for an executor) is joined:
+    // registering wakes it. Otherwise a new run starts, with fresh attempts.
+    this.#runtime.register(id, executor, options.alternatives ?? []);
+    if (active === undefined) {
+      this.recoveryManager.resetRetryCount(id);
+      try {
+        this.#startStepActor({ stepId: id, stepName: name, mode: 'executor', timeoutMs: parsed.timeoutMs ?? null });
+      } catch (error) {
+        this.#waiters.delete(id);
+        throw error;
+      }
     }
     const record = await finished;
     return record.status === 'completed' || record.status === 'skipped';
@@ -502,6 +516,16 @@ export class ComprehensiveExecutionManager {
     }
   }
 
+  /** A status check instead of snapshot.can(): steps start on the per-step hot path. */
+  #assertRunning(operation: string): void {
+    const status = statusOf(this.#actor.getSnapshot().value);
+    if (status !== ExecutionStatus.RUNNING) {
+      throw new ExecutionError(ErrorCode.InvalidState, `${operation}: not allowed while the execution is ${status}`, {
+        details: { operation, status },
+      });
+    }
+  }
+
   #startStepActor(start: { stepId: string; stepName: string; mode: 'manual' | 'executor'; timeoutMs?: number | null }): void {
     const snapshot = this.#actor.getSnapshot();
     if (start.stepId in snapshot.context.active) {
@@ -509,7 +533,8 @@ export class ComprehensiveExecutionManager {
         details: { stepId: start.stepId },
       });
     }
-    this.#send({ type: 'STEP.START', ...start }, 'startStep');
+    this.#assertRunning('startStep');
+    this.#actor.send({ type: 'STEP.START', ...start });
     this.#records.delete(start.stepId);
     this.#outputs.delete(start.stepId);
     this.executionContext.startStep(start.stepId);
@@ -575,9 +600,6 @@ export class ComprehensiveExecutionManager {
     this.recoveryManager.setStepRecovering(id, false);
     const percentage = this.#finalPercentages.get(id);
     this.#finalPercentages.delete(id);
-    if (this.progressTracker.getStepProgress(this.executionId, id) === undefined && record.status !== 'skipped') {
-      this.progressTracker.startStep(this.executionId, id, record.stepName);
-    }
     switch (record.status) {
       case 'completed':
         this.executionContext.completeStep(id, true);

@@ -9,7 +9,7 @@ import type { Clock } from '../../clock.js';
 import { PersistenceFormat } from '../../constants.js';
 import type { ExecutionStatus } from '../../constants.js';
 import { ValidationFailure } from '../../errors.js';
-import { idSchema, jsonValueSchema, parseInput } from '../../validation.js';
+import { idSchema , parseInput } from '../../validation.js';
 import type { JsonValue } from '../../validation.js';
 import { VariableManager } from '../variables/variable-manager.js';
 import type { Checkpoint } from './checkpoint.js';
@@ -172,8 +172,17 @@ export function parseContextOptions(options: ExecutionContextOptions, what: stri
 
 // JSON.stringify drops undefined properties; XState snapshots carry some
 // (`output: undefined`), so extensions accept and drop them the same way.
+// One walk validates and copies: checkpoints carry whole actor snapshots, so
+// a second (zod) pass over them would double the cost of every checkpoint.
 function dropUndefined(value: unknown, path: string, seen: Set<object>): unknown {
-  if (typeof value !== 'object' || value === null) return value;
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') {
+    if (Number.isFinite(value)) return value;
+    throw new ValidationFailure(path, `createCheckpoint extensions: invalid value at "${path}": expected a finite number`);
+  }
+  if (typeof value !== 'object') {
+    throw new ValidationFailure(path, `createCheckpoint extensions: invalid value at "${path}": ${typeof value} is not JSON`);
+  }
   if (seen.has(value)) {
     throw new ValidationFailure(path, `createCheckpoint extensions: invalid value at "${path}": circular reference`);
   }
@@ -184,10 +193,15 @@ function dropUndefined(value: unknown, path: string, seen: Set<object>): unknown
     seen.delete(value);
     return out;
   }
-  if (proto !== Object.prototype && proto !== null) return value;
+  if (proto !== Object.prototype && proto !== null) {
+    throw new ValidationFailure(path, `createCheckpoint extensions: invalid value at "${path}": expected a plain object`);
+  }
   seen.add(value);
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
+    if (FORBIDDEN_KEYS.has(key)) {
+      throw new ValidationFailure(`${path}.${key}`, `createCheckpoint extensions: key "${key}" at "${path}.${key}" is not allowed`);
+    }
     if (item !== undefined) {
       Object.defineProperty(out, key, {
         value: dropUndefined(item, `${path}.${key}`, seen),
@@ -202,7 +216,7 @@ function dropUndefined(value: unknown, path: string, seen: Set<object>): unknown
 }
 
 const descriptionSchema = z.string().optional();
-const extensionsSchema = z.record(z.string(), jsonValueSchema).optional();
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Validates `createCheckpoint(description?, extensions?)`; returns a deep copy of the extensions. */
 export function parseCheckpointArgs(
@@ -210,7 +224,10 @@ export function parseCheckpointArgs(
   extensions: unknown,
 ): { description: string | null; extensions: Record<string, JsonValue> } {
   const text = parseInput(descriptionSchema, description, 'createCheckpoint description');
-  const copy = dropUndefined(extensions, 'extensions', new Set());
-  const data = parseInput(extensionsSchema, copy, 'createCheckpoint extensions');
-  return { description: text ?? null, extensions: data ?? {} };
+  if (extensions === undefined) return { description: text ?? null, extensions: {} };
+  if (typeof extensions !== 'object' || extensions === null || Array.isArray(extensions)) {
+    throw new ValidationFailure('extensions', 'createCheckpoint extensions: expected a plain object');
+  }
+  const data = dropUndefined(extensions, 'extensions', new Set()) as Record<string, JsonValue>;
+  return { description: text ?? null, extensions: data };
 }

@@ -22,7 +22,10 @@ export interface StepRecord {
  * latest: finishing it again with another outcome moves it between lists.
  */
 export class StepLedger {
-  #lists: Record<StepOutcome, string[]> = { completed: [], failed: [], skipped: [] };
+  // Ordered sets: membership, removal and append are O(1), so recording a
+  // step costs the same after 10 steps or 100,000.
+  #lists: Record<StepOutcome, Set<string>> = { completed: new Set(), failed: new Set(), skipped: new Set() };
+  #outcomes = new Map<string, StepOutcome>();
   // Started and not finished since; insertion order gives the fallback current step.
   #running = new Set<string>();
   #current: string | null = null;
@@ -39,7 +42,7 @@ export class StepLedger {
 
   /** Number of steps whose latest outcome is `outcome`. */
   count(outcome: StepOutcome): number {
-    return this.#lists[outcome].length;
+    return this.#lists[outcome].size;
   }
 
   /** Marks a step running and current. */
@@ -56,12 +59,11 @@ export class StepLedger {
   finish(id: string, outcome: StepOutcome): boolean {
     const wasRunning = this.#running.delete(id);
     if (this.#current === id) this.#current = [...this.#running].at(-1) ?? null;
-    if (this.#lists[outcome].includes(id)) return wasRunning;
-    for (const list of Object.values(this.#lists)) {
-      const index = list.indexOf(id);
-      if (index >= 0) list.splice(index, 1);
-    }
-    this.#lists[outcome].push(id);
+    const previous = this.#outcomes.get(id);
+    if (previous === outcome) return wasRunning;
+    if (previous !== undefined) this.#lists[previous].delete(id);
+    this.#lists[outcome].add(id);
+    this.#outcomes.set(id, outcome);
     return true;
   }
 
@@ -78,10 +80,14 @@ export class StepLedger {
   /** Replaces everything with a (validated) record; only the current step counts as running. */
   load(record: StepRecord): void {
     this.#lists = {
-      completed: [...record.completedSteps],
-      failed: [...record.failedSteps],
-      skipped: [...record.skippedSteps],
+      completed: new Set(record.completedSteps),
+      failed: new Set(record.failedSteps),
+      skipped: new Set(record.skippedSteps),
     };
+    this.#outcomes = new Map();
+    for (const outcome of ['completed', 'failed', 'skipped'] as const) {
+      for (const id of this.#lists[outcome]) this.#outcomes.set(id, outcome);
+    }
     this.#current = record.currentStepId;
     this.#running = new Set(record.currentStepId === null ? [] : [record.currentStepId]);
   }

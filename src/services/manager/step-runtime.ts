@@ -9,7 +9,7 @@ import type { StepRuntime } from '../../actors/step-logic.js';
 import { runWithTimeout } from '../../actors/run-with-timeout.js';
 import type { Clock } from '../../clock.js';
 import { RecoveryStrategy } from '../../constants.js';
-import { ErrorCode, ExecutionError } from '../../errors.js';
+import { ErrorCode, ExecutionError, toError } from '../../errors.js';
 import type { AlternativeInput, ExecutorInput, StepFailure } from '../../machines/machine-types.js';
 import type { ExecutionContext } from '../context/index.js';
 import { isRetryStrategy, retryDelayMs } from '../recovery/policy.js';
@@ -58,10 +58,18 @@ export class ManagerStepRuntime implements StepRuntime {
     this.#options = options;
   }
 
+  /** Steps whose restored actor is waiting for its executor to be registered again. */
+  readonly #awaitingRegistration = new Map<string, (() => void)[]>();
+
   /** Registers (or replaces) the executor and alternatives a step runs with. */
   register(stepId: string, executor: StepExecutor, alternatives: readonly StepExecutor[]): void {
     this.#steps.set(stepId, { executor, alternatives });
     this.#planTimeouts.delete(stepId);
+    const waiting = this.#awaitingRegistration.get(stepId);
+    if (waiting !== undefined) {
+      this.#awaitingRegistration.delete(stepId);
+      for (const wake of waiting) wake();
+    }
   }
 
   /** Whether the step has an executor registered. */
@@ -75,7 +83,11 @@ export class ManagerStepRuntime implements StepRuntime {
     this.#planTimeouts.clear();
   }
 
-  execute(input: ExecutorInput, signal: AbortSignal): Promise<unknown> {
+  async execute(input: ExecutorInput, signal: AbortSignal): Promise<unknown> {
+    // A step restored in flight (from a checkpoint or after a crash) re-runs
+    // its executor actor before the caller has registered the executor again:
+    // it waits for the registration instead of failing.
+    if (!this.#steps.has(input.stepId)) await this.#registration(input.stepId, signal);
     const { executor } = this.#registered(input.stepId);
     const timeoutMs = input.attempt > 1 ? (this.#planTimeouts.get(input.stepId) ?? input.timeoutMs) : input.timeoutMs;
     return runWithTimeout((attemptSignal) => executor(this.#args(input, attemptSignal)), {
@@ -87,6 +99,7 @@ export class ManagerStepRuntime implements StepRuntime {
   }
 
   async executeAlternatives(input: AlternativeInput, signal: AbortSignal): Promise<unknown> {
+    if (!this.#steps.has(input.stepId)) await this.#registration(input.stepId, signal);
     const { alternatives } = this.#registered(input.stepId);
     const timeoutMs = this.#planTimeouts.get(input.stepId) ?? input.timeoutMs;
     let lastError: unknown = new ExecutionError(ErrorCode.InvalidState, `Step "${input.stepId}" has no alternatives`);
@@ -128,6 +141,32 @@ export class ManagerStepRuntime implements StepRuntime {
       manualInstructions: plan.manualInstructions ?? null,
       failedAt: this.clock.now(),
     };
+  }
+
+  #registration(stepId: string, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const wake = (): void => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = (): void => {
+        const list = this.#awaitingRegistration.get(stepId)?.filter((fn) => fn !== wake) ?? [];
+        if (list.length === 0) this.#awaitingRegistration.delete(stepId);
+        else this.#awaitingRegistration.set(stepId, list);
+        reject(toError(signal.reason));
+      };
+      if (signal.aborted) {
+        reject(toError(signal.reason));
+        return;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#awaitingRegistration.set(stepId, [...(this.#awaitingRegistration.get(stepId) ?? []), wake]);
+    });
+  }
+
+  /** Ids of steps whose restored actor waits for an executor. */
+  get stepsAwaitingExecutor(): string[] {
+    return [...this.#awaitingRegistration.keys()];
   }
 
   #rollbackTarget(target: string | undefined, context: ExecutionContext): string | null {

@@ -103,7 +103,22 @@ const completeStepOptionsSchema = z
 
 /** Parses `completeStep` options (NaN/Infinity percentages are refused). */
 export function parseCompleteStepOptions(options: unknown): z.output<typeof completeStepOptionsSchema> {
+  // Hot path (every step): plain valid options skip zod; zod still words every refusal.
+  if (options === undefined) return undefined;
+  if (isPlainValidCompleteOptions(options)) return options;
   return parseInput(completeStepOptionsSchema, options, 'completeStep options');
+}
+
+function isPlainValidCompleteOptions(options: unknown): options is { success?: boolean; errorMessage?: string; progressPercentage?: number } {
+  if (typeof options !== 'object' || options === null || Object.getPrototypeOf(options) !== Object.prototype) return false;
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    if (key === 'success' ? typeof value !== 'boolean'
+      : key === 'errorMessage' ? typeof value !== 'string'
+      : key === 'progressPercentage' ? typeof value !== 'number' || !Number.isFinite(value)
+      : true) return false;
+  }
+  return true;
 }
 
 const emitEventArgsSchema = z.object({
