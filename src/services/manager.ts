@@ -8,6 +8,7 @@
 import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
 import { createExecutionLogic } from '../actors/step-logic.js';
 import { systemClock, type Clock } from '../clock.js';
+import type { CheckpointStore, DurabilityMode, StoredExecution } from '../stores/types.js';
 import {
   ExecutionStatus,
   ProgressEventType,
@@ -18,7 +19,7 @@ import {
 import { ErrorCode, ExecutionError, serializeError, toError } from '../errors.js';
 import type { executionMachine, ExecutionEmitted } from '../machines/execution.machine.js';
 import type { StepRecord } from '../machines/machine-types.js';
-import { idSchema, parseInput, requireFinite, requireId } from '../validation.js';
+import { idSchema, parseInput, requireFinite, requireId, type JsonValue } from '../validation.js';
 import { ExecutionContext, type Checkpoint } from './context/index.js';
 import {
   readEngineCheckpoint,
@@ -38,6 +39,9 @@ import { ProgressTracker, progressVariableName } from './progress/index.js';
 import type { RecoveryPlan } from './recovery/recovery-plan.js';
 import { RecoveryManager } from './recovery/recovery-manager.js';
 import { VariableManager } from './variables/index.js';
+import { DurableLog } from './manager/durable-log.js';
+import { clampPercentage, emptyRecord, isEmpty, replayStatus, statusOf } from './manager/actor-status.js';
+import { summarizeJournal, type InterruptedStep } from './manager/resume.js';
 
 /** An XState inspection observer or callback (e.g. from `@statelyai/inspect`). */
 export type InspectOption = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
@@ -71,6 +75,26 @@ export interface ComprehensiveExecutionManagerOptions {
    * @default Math.random
    */
   random?: () => number;
+  /**
+   * Where the execution persists. A manager created for an execution id the
+   * store already holds resumes that execution. Without a store everything
+   * stays in memory. Async stores (PostgreSQL) need {@link openExecution}.
+   */
+  store?: CheckpointStore;
+  /**
+   * When writes are durable: `'sync'` (a step's outcome is committed before
+   * `executeStepWithRecovery`/`completeStep` returns), `'batched'` (group
+   * commit across executions sharing the store, awaited), `'none'`.
+   * @default 'sync'
+   */
+  durability?: DurabilityMode;
+  /** JSON kept with the execution's summary in the store (the CLI records its module path here). */
+  metadata?: Record<string, JsonValue>;
+}
+
+/** @internal What {@link openExecution} already read from an async store. */
+export interface PreloadedExecution {
+  stored: StoredExecution | null;
 }
 
 /** Options of {@link ComprehensiveExecutionManager.executeStepWithRecovery}. */
@@ -96,8 +120,6 @@ export interface CompleteStepOptions {
 }
 
 type ExecutionActor = Actor<typeof executionMachine>;
-
-const TOP_STATES: readonly ExecutionStatus[] = Object.values(ExecutionStatus);
 
 /**
  * Runs one execution: the execution actor and its step actors, with variables,
@@ -126,6 +148,10 @@ export class ComprehensiveExecutionManager {
   readonly #records = new Map<string, StepRecord>();
   readonly #outputs = new Map<string, unknown>();
   readonly #waiters = new Map<string, (record: StepRecord) => void>();
+  readonly #log: DurableLog | undefined;
+  /** Steps that were running when an earlier process died. */
+  readonly #interrupted = new Map<string, InterruptedStep>();
+  #resumed = false;
   /** Final percentage a manual completeStep asked for. */
   readonly #finalPercentages = new Map<string, number>();
   readonly #unsubscribers: (() => void)[] = [];
@@ -135,7 +161,7 @@ export class ComprehensiveExecutionManager {
   #shutDown = false;
   #finalReport: ExecutionStatusReport | null = null;
 
-  constructor(options: ComprehensiveExecutionManagerOptions) {
+  constructor(options: ComprehensiveExecutionManagerOptions, preloaded?: PreloadedExecution) {
     const parsed = parseInput(managerOptionsSchema, options, 'ComprehensiveExecutionManager options');
     this.executionId = parsed.executionId;
     this.pipelineId = parsed.pipelineId;
@@ -188,6 +214,30 @@ export class ComprehensiveExecutionManager {
     });
     this.#logic = createExecutionLogic(this.#runtime);
     this.#actor = this.#startActor(undefined);
+    const store = options.store;
+    if (store !== undefined) {
+      this.#log = new DurableLog({
+        store,
+        durability: options.durability ?? 'sync',
+        executionId: this.executionId,
+        pipelineId: this.pipelineId,
+        clock: this.clock,
+        keepCheckpoints: this.executionContext.maxCheckpoints,
+        metadata: options.metadata ?? {},
+      });
+      this.#unsubscribers.push(...this.#log.followVariables(this.variableManager));
+      let stored: StoredExecution | null;
+      if (preloaded !== undefined) stored = preloaded.stored;
+      else if (store.sync !== undefined) stored = store.sync.loadExecution(this.executionId);
+      else {
+        throw new ExecutionError(
+          ErrorCode.InvalidInput,
+          `ComprehensiveExecutionManager options: the ${store.kind} store is asynchronous; use \`await openExecution(options)\``,
+          { details: { field: 'store' } },
+        );
+      }
+      if (stored !== null) this.#resumeFrom(stored);
+    }
     // A restore through the context (ours, or a RecoveryManager ROLLBACK)
     // rebuilds the actors from the checkpoint's snapshot.
     this.#unsubscribers.push(
@@ -203,9 +253,17 @@ export class ComprehensiveExecutionManager {
   startExecution(totalSteps = 1): void {
     this.#assertLive();
     const total = parseInput(totalStepsSchema, totalSteps, 'startExecution totalSteps');
+    if (this.#resumed && statusOf(this.#actor.getSnapshot().value) === ExecutionStatus.RUNNING) {
+      // Re-running the same script after a crash: the execution goes on.
+      this.executionContext.start(total);
+      this.progressTracker.setTotalSteps(this.executionId, total);
+      this.#logStatus(ExecutionStatus.RUNNING, total);
+      return;
+    }
     this.#send({ type: 'EXECUTION.START', totalSteps: total }, 'startExecution');
     this.executionContext.start(total);
     this.progressTracker.startExecution(this.executionId, total);
+    this.#logStatus(ExecutionStatus.RUNNING, total);
     this.createCheckpoint('execution_started');
   }
 
@@ -215,6 +273,7 @@ export class ComprehensiveExecutionManager {
     this.#send({ type: 'EXECUTION.COMPLETE', success }, 'completeExecution');
     this.executionContext.complete(success);
     this.progressTracker.completeExecution(this.executionId, success);
+    this.#logStatus(success ? ExecutionStatus.COMPLETED : ExecutionStatus.FAILED);
     this.createCheckpoint(success ? 'execution_completed' : 'execution_failed');
   }
 
@@ -223,6 +282,7 @@ export class ComprehensiveExecutionManager {
     this.#assertLive();
     if (!this.#actor.getSnapshot().can({ type: 'EXECUTION.PAUSE' })) return false;
     this.#actor.send({ type: 'EXECUTION.PAUSE' });
+    this.#logStatus(ExecutionStatus.PAUSED);
     return this.executionContext.pauseExecution();
   }
 
@@ -231,6 +291,7 @@ export class ComprehensiveExecutionManager {
     this.#assertLive();
     if (!this.#actor.getSnapshot().can({ type: 'EXECUTION.RESUME' })) return false;
     this.#actor.send({ type: 'EXECUTION.RESUME' });
+    this.#logStatus(ExecutionStatus.RUNNING);
     return this.executionContext.resumeExecution();
   }
 
@@ -239,7 +300,10 @@ export class ComprehensiveExecutionManager {
     this.#assertLive();
     if (!this.#actor.getSnapshot().can({ type: 'EXECUTION.CANCEL' })) return false;
     this.#actor.send({ type: 'EXECUTION.CANCEL', reason: reason ?? null });
-    return this.executionContext.cancelExecution();
+    const cancelled = this.executionContext.cancelExecution();
+    this.#logStatus(ExecutionStatus.CANCELLED);
+    this.#log?.throwPendingError();
+    return cancelled;
   }
 
   // ---- steps ---------------------------------------------------------------
@@ -271,6 +335,7 @@ export class ComprehensiveExecutionManager {
       if (percentage !== undefined) this.#finalPercentages.set(id, percentage);
       if (success) this.#send({ type: 'STEP.COMPLETE', stepId: id, output: options.output, ...(percentage === undefined ? {} : { percentage }) }, 'completeStep');
       else if (error !== null) this.#send({ type: 'STEP.FAIL', stepId: id, error }, 'completeStep');
+      this.#log?.throwPendingError();
       return;
     }
     if (percentage !== undefined) this.#finalPercentages.set(id, percentage);
@@ -291,6 +356,7 @@ export class ComprehensiveExecutionManager {
       rollbackCheckpointId: null,
     };
     this.#send({ type: 'STEP.RECORD', record, output: options.output }, 'completeStep');
+    this.#log?.throwPendingError();
   }
 
   /** Skips a step (SKIPPED with the reason); a running manual step's actor ends skipped. */
@@ -299,6 +365,7 @@ export class ComprehensiveExecutionManager {
     const id = requireId(stepId, 'skipStep stepId');
     if (id in this.#actor.getSnapshot().context.active) {
       this.#send({ type: 'STEP.SKIP', stepId: id, reason: reason ?? null }, 'skipStep');
+      this.#log?.throwPendingError();
       return;
     }
     const record: StepRecord = {
@@ -313,6 +380,7 @@ export class ComprehensiveExecutionManager {
       rollbackCheckpointId: null,
     };
     this.#send({ type: 'STEP.RECORD', record }, 'skipStep');
+    this.#log?.throwPendingError();
   }
 
   /**
@@ -375,13 +443,24 @@ export class ComprehensiveExecutionManager {
     if (active === undefined) {
       this.recoveryManager.resetRetryCount(id);
       try {
-        this.#startStepActor({ stepId: id, stepName: name, mode: 'executor', timeoutMs: parsed.timeoutMs ?? null });
+        const interrupted = this.#interrupted.get(id);
+        this.#interrupted.delete(id);
+        // A step that was running when its process died runs again, told so.
+        this.#startStepActor({
+          stepId: id,
+          stepName: name,
+          mode: 'executor',
+          timeoutMs: parsed.timeoutMs ?? null,
+          ...(interrupted === undefined ? {} : { attempt: interrupted.attempt + 1, resumed: true }),
+        });
       } catch (error) {
         this.#waiters.delete(id);
         throw error;
       }
     }
     const record = await finished;
+    const commit = this.#log?.takeStepCommit(id);
+    if (commit !== undefined) await commit;
     return record.status === 'completed' || record.status === 'skipped';
   }
 
@@ -422,6 +501,8 @@ export class ComprehensiveExecutionManager {
       progress: toJsonValue(this.progressTracker.exportProgress(this.executionId)),
     };
     const checkpoint = this.executionContext.createCheckpoint(description, { engine });
+    this.#log?.checkpoint(checkpoint);
+    this.#log?.throwPendingError();
     this.progressTracker.emitEvent(this.executionId, ProgressEventType.CHECKPOINT_CREATED, {
       message: checkpoint.description ?? 'Checkpoint created',
       data: { checkpointId: checkpoint.id },
@@ -442,6 +523,23 @@ export class ComprehensiveExecutionManager {
     // Validate before anything changes: a bad record must leave the execution as it was.
     readEngineCheckpoint(checkpoint.extensions);
     return this.executionContext.restoreCheckpoint(id);
+  }
+
+  // ---- durability ----------------------------------------------------------
+
+  /** Resolves when every write so far is durable in the store (at once without a store). */
+  async flush(): Promise<void> {
+    await this.#log?.flush();
+  }
+
+  /** True when this manager picked up an execution an earlier process left in the store. */
+  get resumed(): boolean {
+    return this.#resumed;
+  }
+
+  /** Steps that were running when an earlier process died; they run again with `resumed: true`. */
+  get interruptedSteps(): string[] {
+    return [...this.#interrupted.keys()];
   }
 
   // ---- status --------------------------------------------------------------
@@ -475,8 +573,8 @@ export class ComprehensiveExecutionManager {
   }
 
   /** Stops every actor and the subsystems; idempotent. Reads still answer, writes throw MANAGER_SHUT_DOWN. */
-  shutdown(): Promise<void> {
-    if (this.#shutDown) return Promise.resolve();
+  async shutdown(): Promise<void> {
+    if (this.#shutDown) return;
     this.#finalReport = this.getExecutionStatus();
     this.#shutDown = true;
     this.#actor.stop();
@@ -488,7 +586,7 @@ export class ComprehensiveExecutionManager {
     this.#waiters.clear();
     this.recoveryManager.shutdown();
     this.progressTracker.shutdown();
-    return Promise.resolve();
+    await this.#log?.flush();
   }
 
   // ---- internals -----------------------------------------------------------
@@ -526,7 +624,14 @@ export class ComprehensiveExecutionManager {
     }
   }
 
-  #startStepActor(start: { stepId: string; stepName: string; mode: 'manual' | 'executor'; timeoutMs?: number | null }): void {
+  #startStepActor(start: {
+    stepId: string;
+    stepName: string;
+    mode: 'manual' | 'executor';
+    timeoutMs?: number | null;
+    attempt?: number;
+    resumed?: boolean;
+  }): void {
     const snapshot = this.#actor.getSnapshot();
     if (start.stepId in snapshot.context.active) {
       throw new ExecutionError(ErrorCode.InvalidState, `startStep: step "${start.stepId}" is already running`, {
@@ -539,6 +644,9 @@ export class ComprehensiveExecutionManager {
     this.#outputs.delete(start.stepId);
     this.executionContext.startStep(start.stepId);
     this.progressTracker.startStep(this.executionId, start.stepId, start.stepName);
+    // Needs no commit of its own: it rides with the step's outcome, or is
+    // committed on the next tick when the step takes longer than that.
+    this.#log?.stepStarted(start.stepId, start.stepName, start.attempt ?? 1);
   }
 
   #startActor(snapshot: EngineCheckpointData['actor'] | undefined): ExecutionActor {
@@ -623,9 +731,65 @@ export class ComprehensiveExecutionManager {
         break;
     }
     const resolve = this.#waiters.get(id);
+    this.#log?.stepFinished(record, output, resolve !== undefined);
     if (resolve !== undefined) {
       this.#waiters.delete(id);
       resolve(record);
+    }
+  }
+
+  #logStatus(status: ExecutionStatus, totalSteps?: number): void {
+    this.#log?.status(status, {
+      totalSteps: totalSteps ?? this.executionContext.totalSteps,
+      startTime: this.executionContext.metrics.startTime,
+    });
+  }
+
+  /** Rebuilds the execution from what an earlier process left in the store. */
+  #resumeFrom(stored: StoredExecution): void {
+    const log = this.#log;
+    if (log === undefined) return;
+    const summary = summarizeJournal(stored, this.pipelineId);
+    log.muted = true;
+    try {
+      // Checkpoints first: importing the context state replaces everything.
+      const contextState = this.executionContext.exportState();
+      this.executionContext.importState({ ...contextState, checkpoints: stored.checkpoints.map((entry) => entry.checkpoint) });
+      this.variableManager.importState(summary.variables);
+      if (summary.status !== ExecutionStatus.PENDING) {
+        this.#actor.send({ type: 'EXECUTION.START', totalSteps: summary.totalSteps });
+        this.executionContext.start(summary.totalSteps);
+        this.progressTracker.startExecution(this.executionId, summary.totalSteps);
+        for (const record of summary.records.values()) {
+          this.#actor.send({ type: 'STEP.RECORD', record, output: summary.outputs.get(record.stepId) });
+        }
+        this.#applyFinalStatus(summary.status);
+      }
+      for (const [stepId, step] of summary.interrupted) this.#interrupted.set(stepId, step);
+      this.#resumed = true;
+    } finally {
+      log.muted = false;
+    }
+  }
+
+  #applyFinalStatus(status: ExecutionStatus): void {
+    switch (status) {
+      case ExecutionStatus.PAUSED:
+        this.#actor.send({ type: 'EXECUTION.PAUSE' });
+        this.executionContext.pauseExecution();
+        break;
+      case ExecutionStatus.COMPLETED:
+      case ExecutionStatus.FAILED:
+        this.#actor.send({ type: 'EXECUTION.COMPLETE', success: status === ExecutionStatus.COMPLETED });
+        this.executionContext.complete(status === ExecutionStatus.COMPLETED);
+        this.progressTracker.completeExecution(this.executionId, status === ExecutionStatus.COMPLETED);
+        break;
+      case ExecutionStatus.CANCELLED:
+        this.#actor.send({ type: 'EXECUTION.CANCEL', reason: 'Cancelled before the resume' });
+        this.executionContext.cancelExecution();
+        break;
+      default:
+        break;
     }
   }
 
@@ -678,48 +842,6 @@ export class ComprehensiveExecutionManager {
       message: checkpoint.description ?? 'Checkpoint restored',
       data: { checkpointId: checkpoint.id },
     });
-  }
-}
-
-function isEmpty(options: object): boolean {
-  for (const _key in options) return false;
-  return true;
-}
-
-function clampPercentage(value: number | undefined): number | undefined {
-  return value === undefined ? undefined : Math.min(100, Math.max(0, value));
-}
-
-function statusOf(value: unknown): ExecutionStatus {
-  const top = typeof value === 'string' ? value : Object.keys(value as object)[0];
-  return TOP_STATES.find((status) => status === top) ?? ExecutionStatus.PENDING;
-}
-
-function emptyRecord(stepId: string): StepRecord {
-  return {
-    stepId,
-    stepName: stepId,
-    status: 'cancelled',
-    attempts: 0,
-    retries: 0,
-    recoveredBy: null,
-    error: null,
-    reason: null,
-    rollbackCheckpointId: null,
-  };
-}
-
-/** Brings a fresh actor to the status of a checkpoint that carries no snapshot. */
-function replayStatus(actor: ExecutionActor, status: ExecutionStatus, totalSteps: number): void {
-  if (status === ExecutionStatus.PENDING) return;
-  if (status === ExecutionStatus.CANCELLED) {
-    actor.send({ type: 'EXECUTION.CANCEL', reason: 'Restored as cancelled' });
-    return;
-  }
-  actor.send({ type: 'EXECUTION.START', totalSteps });
-  if (status === ExecutionStatus.PAUSED) actor.send({ type: 'EXECUTION.PAUSE' });
-  if (status === ExecutionStatus.COMPLETED || status === ExecutionStatus.FAILED) {
-    actor.send({ type: 'EXECUTION.COMPLETE', success: status === ExecutionStatus.COMPLETED });
   }
 }
 

@@ -1,0 +1,160 @@
+/**
+ * The manager's durable log: what it writes to a store and when (see
+ * {@link ExecutionJournal} for the durability modes), and how a store failure
+ * that happens inside an actor event reaches the call that caused it.
+ *
+ * @module
+ */
+import { isoNow, type Clock } from '../../clock.js';
+import type { ExecutionStatus } from '../../constants.js';
+import { toError } from '../../errors.js';
+import type { StepRecord } from '../../machines/machine-types.js';
+import type { CheckpointStore, DurabilityMode, JournalEntry } from '../../stores/types.js';
+import type { JsonValue } from '../../validation.js';
+import type { Checkpoint } from '../context/index.js';
+import type { VariableEvent, VariableManager } from '../variables/index.js';
+import { toJsonValue } from './engine-checkpoint.js';
+import { ExecutionJournal } from './journal.js';
+
+/** Options of {@link DurableLog}. */
+export interface DurableLogOptions {
+  store: CheckpointStore;
+  durability: DurabilityMode;
+  executionId: string;
+  pipelineId: string;
+  clock: Clock;
+  keepCheckpoints: number;
+  metadata: Record<string, JsonValue>;
+}
+
+/** One execution's writes to its store. */
+export class DurableLog {
+  readonly journal: ExecutionJournal;
+  readonly #options: DurableLogOptions;
+  /** Durable commits of step outcomes that `executeStepWithRecovery` awaits. */
+  readonly #stepCommits = new Map<string, Promise<void>>();
+  /** A store error raised inside an actor event; rethrown by the call that caused it. */
+  #storeError: Error | null = null;
+
+  constructor(options: DurableLogOptions) {
+    this.#options = options;
+    this.journal = new ExecutionJournal({
+      store: options.store,
+      executionId: options.executionId,
+      durability: options.durability,
+      keepCheckpoints: options.keepCheckpoints,
+    });
+  }
+
+  /** While true (rebuilding from the store), nothing is written. */
+  get muted(): boolean {
+    return this.journal.muted;
+  }
+
+  set muted(value: boolean) {
+    this.journal.muted = value;
+  }
+
+  /** A step started: committed with the step's outcome, or on the next tick. */
+  stepStarted(stepId: string, stepName: string, attempt: number): void {
+    this.journal.defer({ kind: 'step_started', stepId, stepName, attempt, at: isoNow(this.#options.clock) });
+  }
+
+  /**
+   * Commits a step's outcome as the durability mode says. It runs inside an
+   * actor event, where a throw would be lost: a failure is handed to the call
+   * that finished the step, awaited by executeStepWithRecovery (`awaited`)
+   * or rethrown by {@link throwPendingError} after a manual call.
+   */
+  stepFinished(record: StepRecord, output: unknown, awaited: boolean): void {
+    if (this.journal.muted) return;
+    let commit: Promise<void> | undefined;
+    try {
+      commit = this.journal.commit({
+        kind: 'step_finished',
+        record,
+        output: record.status === 'completed' ? toJsonValue(output) : null,
+        at: isoNow(this.#options.clock),
+      });
+    } catch (error) {
+      if (awaited) {
+        const failed = Promise.reject(toError(error));
+        failed.catch(() => undefined);
+        this.#stepCommits.set(record.stepId, failed);
+      } else {
+        this.#storeError = toError(error);
+      }
+      return;
+    }
+    if (commit !== undefined && awaited) this.#stepCommits.set(record.stepId, commit);
+  }
+
+  /** The commit `executeStepWithRecovery` must await for this step, once. */
+  takeStepCommit(stepId: string): Promise<void> | undefined {
+    const commit = this.#stepCommits.get(stepId);
+    this.#stepCommits.delete(stepId);
+    return commit;
+  }
+
+  /** Commits a status change with the summary row. */
+  status(status: ExecutionStatus, details: { totalSteps: number; startTime: string | null }): void {
+    if (this.journal.muted) return;
+    const now = isoNow(this.#options.clock);
+    const entry: JournalEntry = { kind: 'status', status, at: now };
+    try {
+      this.journal
+        .commit(entry, {
+          summary: {
+            executionId: this.#options.executionId,
+            pipelineId: this.#options.pipelineId,
+            status,
+            createdAt: details.startTime ?? now,
+            updatedAt: now,
+            definitionHash: null,
+            metadata: { ...this.#options.metadata, totalSteps: details.totalSteps },
+          },
+        })
+        ?.catch(() => undefined);
+    } catch (error) {
+      this.#storeError = toError(error);
+    }
+  }
+
+  /** Commits a checkpoint (durable when createCheckpoint returns, in sync mode). */
+  checkpoint(checkpoint: Checkpoint): void {
+    if (this.journal.muted) return;
+    try {
+      this.journal.commit(undefined, { checkpoint })?.catch(() => undefined);
+    } catch (error) {
+      this.#storeError = toError(error);
+    }
+  }
+
+  /** Journals every variable write, so a resumed run sees the values its steps left. Returns the unsubscribers. */
+  followVariables(variableManager: VariableManager): (() => void)[] {
+    const onWrite = (event: VariableEvent): void => {
+      this.journal.defer({
+        kind: 'variable_set',
+        name: event.name,
+        value: event.value as JsonValue,
+        metadata: event.metadata,
+        contextId: event.contextId,
+        at: event.metadata.updatedAt,
+      });
+    };
+    return [variableManager.onVariableCreated(onWrite), variableManager.onVariableChanged(onWrite)];
+  }
+
+  /** Rethrows a store failure raised during the last call's actor events. */
+  throwPendingError(): void {
+    if (this.#storeError === null) return;
+    const error = this.#storeError;
+    this.#storeError = null;
+    throw error;
+  }
+
+  /** Resolves when every write so far is durable. */
+  flush(): Promise<void> {
+    return this.journal.flush();
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * The shapes every store writes and reads back, as zod schemas: the
+ * execution summary, the journal entries, the write batch and the listing
+ * filter. Writing validates a whole call before any storage is touched;
+ * reading validates each record and reports a bad one as `STORE_CORRUPT`.
+ *
+ * @module
+ */
+import { z } from 'zod';
+import { ExecutionStatus, VariableScope, VariableType } from '../constants.js';
+import { ValidationFailure } from '../errors.js';
+import type { StepRecord } from '../machines/machine-types.js';
+import { parseCheckpoint } from '../services/context/checkpoint.js';
+import type { Checkpoint } from '../services/context/index.js';
+import { toFrozenJson } from '../services/variables/json-value.js';
+import { countSchema, idSchema, isoTimestampSchema, parseInput } from '../validation.js';
+import type { JsonValue } from '../validation.js';
+import { corruptRecord, readStored } from './store-errors.js';
+import type { ExecutionFilter, ExecutionSummary, JournalEntry, StoreBatch, StoredJournalEntry } from './types.js';
+
+// JSON-ness (finite numbers, plain objects, no prototype keys) is checked by
+// one walk over the whole value before the shape is parsed (toFrozenJson on
+// write, parseInput's key walk on read), so JSON fields here only need to be present.
+const jsonField = z.custom<JsonValue>((value) => value !== undefined, { message: 'Expected a JSON value' });
+const nullableString = z.string().nullable();
+
+/** Schema of {@link ExecutionSummary} (strict: unknown keys are refused). */
+export const executionSummarySchema = z.strictObject({
+  executionId: idSchema,
+  pipelineId: idSchema,
+  status: z.enum(ExecutionStatus),
+  createdAt: isoTimestampSchema,
+  updatedAt: isoTimestampSchema,
+  definitionHash: nullableString,
+  metadata: z.record(z.string(), jsonField),
+});
+
+interface SerializedErrorShape {
+  name: string;
+  message: string;
+  cause?: SerializedErrorShape | undefined;
+}
+
+// Loose: extra fields of a serialised error or step record are kept, not dropped.
+const serializedErrorSchema: z.ZodType<SerializedErrorShape> = z.lazy(() =>
+  z.looseObject({
+    name: z.string(),
+    message: z.string(),
+    code: z.string().optional(),
+    stack: z.string().optional(),
+    retryable: z.boolean().optional(),
+    data: z.record(z.string(), jsonField).optional(),
+    cause: serializedErrorSchema.optional(),
+  }),
+);
+
+const stepRecordSchema = z.looseObject({
+  stepId: idSchema,
+  stepName: z.string(),
+  status: z.enum(['completed', 'failed', 'skipped', 'cancelled']),
+  attempts: countSchema,
+  retries: countSchema,
+  recoveredBy: z.enum(['retry', 'skip', 'rollback', 'alternative_path']).nullable(),
+  error: serializedErrorSchema.nullable(),
+  reason: nullableString,
+  rollbackCheckpointId: nullableString,
+});
+
+const variableMetadataSchema = z.strictObject({
+  name: idSchema,
+  scope: z.enum(VariableScope),
+  varType: z.enum(VariableType),
+  createdAt: isoTimestampSchema,
+  updatedAt: isoTimestampSchema,
+  sourceStep: nullableString,
+  description: nullableString,
+  tags: z.array(z.string()),
+  version: z.number().int().min(1),
+});
+
+/** Schema of one {@link JournalEntry}, chosen by its `kind`. */
+export const journalEntrySchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('step_started'),
+    stepId: idSchema,
+    stepName: z.string(),
+    attempt: z.number().int().min(1),
+    at: isoTimestampSchema,
+  }),
+  z.strictObject({ kind: z.literal('step_finished'), record: stepRecordSchema, output: jsonField, at: isoTimestampSchema }),
+  z.strictObject({
+    kind: z.literal('variable_set'),
+    name: idSchema,
+    value: jsonField,
+    metadata: variableMetadataSchema,
+    contextId: idSchema.nullable(),
+    at: isoTimestampSchema,
+  }),
+  z.strictObject({ kind: z.literal('variable_deleted'), name: idSchema, contextId: idSchema.nullable(), at: isoTimestampSchema }),
+  z.strictObject({ kind: z.literal('status'), status: z.enum(ExecutionStatus), at: isoTimestampSchema }),
+]);
+
+const batchSchema = z.strictObject({
+  executionId: idSchema,
+  summary: executionSummarySchema.optional(),
+  journal: z.array(journalEntrySchema).optional(),
+  // Checked one by one with parseCheckpoint (format version, variables).
+  checkpoints: z.array(z.unknown()).optional(),
+  keepCheckpoints: countSchema.optional(),
+});
+
+const writeSchema = z.strictObject({ batches: z.array(batchSchema) });
+
+const filterSchema = z.strictObject({
+  status: z.enum(ExecutionStatus).optional(),
+  pipelineId: idSchema.optional(),
+  limit: countSchema.optional(),
+});
+
+/** A batch after validation: owned copies, defaults filled in. */
+export interface ValidBatch {
+  executionId: string;
+  summary: ExecutionSummary | null;
+  journal: JournalEntry[];
+  checkpoints: Checkpoint[];
+  keepCheckpoints: number | null;
+}
+
+const WHAT = 'CheckpointStore.write';
+
+function refuse(field: string, message: string): ValidationFailure {
+  return new ValidationFailure(field, `${WHAT}: invalid value at "${field}": ${message}`);
+}
+
+function withoutUndefined(batch: unknown): unknown {
+  if (typeof batch !== 'object' || batch === null || Array.isArray(batch)) return batch;
+  return Object.fromEntries(Object.entries(batch).filter(([, value]) => value !== undefined));
+}
+
+function parseBatchCheckpoint(raw: unknown, executionId: string, field: string): Checkpoint {
+  let checkpoint: Checkpoint;
+  try {
+    checkpoint = parseCheckpoint(raw, `${WHAT} ${field}`);
+  } catch (error) {
+    if (!(error instanceof ValidationFailure)) throw error;
+    const inner = error.field === '' ? field : `${field}.${error.field}`;
+    throw new ValidationFailure(inner, error.message, { code: error.code, cause: error, details: error.details });
+  }
+  if (checkpoint.executionId !== executionId) {
+    throw refuse(`${field}.executionId`, `Expected "${executionId}" (the batch's execution), got "${checkpoint.executionId}"`);
+  }
+  return checkpoint;
+}
+
+/**
+ * Validates the batches of one `write` call and returns owned copies. Every
+ * value must be JSON (NaN, `undefined`, class instances and `__proto__`,
+ * `constructor`, `prototype` keys are refused), summaries and checkpoints
+ * must belong to their batch's execution, and a checkpoint id may appear
+ * once per call.
+ *
+ * @throws ValidationFailure `INVALID_INPUT` naming the field
+ *   (`batches[0].journal[1].output.total`); `CHECKPOINT_INCOMPATIBLE` for a
+ *   checkpoint of a newer format.
+ */
+export function validateBatches(batches: readonly StoreBatch[]): ValidBatch[] {
+  if (!Array.isArray(batches)) throw refuse('batches', 'Expected an array of batches');
+  const raw = { batches: (batches as readonly unknown[]).map(withoutUndefined) };
+  const parsed = parseInput(writeSchema, toFrozenJson(raw, '', WHAT), WHAT);
+  const seenCheckpoints = new Set<string>();
+  return parsed.batches.map((batch, index): ValidBatch => {
+    const at = `batches[${index}]`;
+    if (batch.summary !== undefined && batch.summary.executionId !== batch.executionId) {
+      throw refuse(`${at}.summary.executionId`, `Expected "${batch.executionId}" (the batch's execution)`);
+    }
+    const checkpoints = (batch.checkpoints ?? []).map((item, position) => {
+      const field = `${at}.checkpoints[${position}]`;
+      const checkpoint = parseBatchCheckpoint(item, batch.executionId, field);
+      if (seenCheckpoints.has(checkpoint.id)) throw refuse(`${field}.id`, `Checkpoint "${checkpoint.id}" appears twice in this write`);
+      seenCheckpoints.add(checkpoint.id);
+      return checkpoint;
+    });
+    return {
+      executionId: batch.executionId,
+      summary: batch.summary ?? null,
+      journal: (batch.journal ?? []) as JournalEntry[],
+      checkpoints,
+      keepCheckpoints: batch.keepCheckpoints ?? null,
+    };
+  });
+}
+
+/** Validates a {@link ExecutionFilter} (`INVALID_INPUT` naming the field). */
+export function parseFilter(filter: ExecutionFilter | undefined): ExecutionFilter {
+  const parsed = parseInput(filterSchema, filter ?? {}, 'CheckpointStore.listExecutions filter');
+  const out: ExecutionFilter = {};
+  if (parsed.status !== undefined) out.status = parsed.status;
+  if (parsed.pipelineId !== undefined) out.pipelineId = parsed.pipelineId;
+  if (parsed.limit !== undefined) out.limit = parsed.limit;
+  return out;
+}
+
+/**
+ * Order of {@link ExecutionFilter} results: newest `updatedAt` first (ISO
+ * strings compare as text, which every store can do alike), then by id.
+ */
+export function compareNewestFirst(a: ExecutionSummary, b: ExecutionSummary): number {
+  if (a.updatedAt !== b.updatedAt) return a.updatedAt < b.updatedAt ? 1 : -1;
+  return a.executionId < b.executionId ? -1 : a.executionId > b.executionId ? 1 : 0;
+}
+
+/** Applies a parsed filter to summaries of a store that keeps no index. */
+export function filterSummaries(summaries: readonly ExecutionSummary[], filter: ExecutionFilter): ExecutionSummary[] {
+  const kept = summaries
+    .filter((s) => (filter.status === undefined || s.status === filter.status) && (filter.pipelineId === undefined || s.pipelineId === filter.pipelineId))
+    .sort(compareNewestFirst);
+  return filter.limit === undefined ? kept : kept.slice(0, filter.limit);
+}
+
+/** Reads a stored summary; a bad one is `STORE_CORRUPT` naming `where`. */
+export function parseStoredSummary(raw: unknown, executionId: string, where: string): ExecutionSummary {
+  return readStored(executionId, where, () => parseInput(executionSummarySchema, raw, where));
+}
+
+/** Reads a stored journal entry and numbers it; a bad one is `STORE_CORRUPT` naming `where`. */
+export function parseStoredEntry(raw: unknown, seq: number, executionId: string, where: string): StoredJournalEntry {
+  const entry = readStored(executionId, where, () => parseInput(journalEntrySchema, raw, where));
+  return { ...(entry as JournalEntry), seq };
+}
+
+/**
+ * Reads a stored checkpoint record: malformed -> `STORE_CORRUPT` naming
+ * `where`; newer format -> `CHECKPOINT_INCOMPATIBLE`.
+ */
+export function parseStoredCheckpoint(raw: unknown, executionId: string, where: string): Checkpoint {
+  const checkpoint = readStored(executionId, where, () => parseCheckpoint(raw, where));
+  if (checkpoint.executionId !== executionId) {
+    throw corruptRecord(executionId, where, `the record belongs to execution "${checkpoint.executionId}"`);
+  }
+  return checkpoint;
+}
+
+/** The step a journal entry is about (the SQLite store indexes it). */
+export function stepIdOf(entry: JournalEntry): string | null {
+  if (entry.kind === 'step_started') return entry.stepId;
+  if (entry.kind === 'step_finished') return (entry.record as StepRecord).stepId;
+  return null;
+}
