@@ -182,3 +182,33 @@ export {
   type PipelineState,
   type SyncReport,
 } from './services/bridge/index.js';
+
+// Durable stores and resume
+export {
+  SQLITE_SCHEMA_VERSION,
+  createFileStore,
+  createMemoryStore,
+  createSqliteStore,
+  type CheckpointStore,
+  type CheckpointSummary,
+  type DurabilityMode,
+  type EmbeddedCheckpointStore,
+  type ExecutionFilter,
+  type ExecutionSummary,
+  type FileStoreOptions,
+  type JournalEntry,
+  type SqliteCheckpointStore,
+  type SqliteStoreOptions,
+  type StoreBatch,
+  type StoredCheckpoint,
+  type StoredExecution,
+  type StoredJournalEntry,
+  type SyncStoreApi,
+} from './stores/index.js';
+export {
+  listExecutions,
+  openExecution,
+  resumeExecution,
+  type OpenExecutionOptions,
+  type ResumeExecutionOptions,
+} from './services/open-execution.js';

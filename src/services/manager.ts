@@ -121,6 +121,12 @@ export interface CompleteStepOptions {
 
 type ExecutionActor = Actor<typeof executionMachine>;
 
+const TERMINAL_STATUSES: ReadonlySet<ExecutionStatus> = new Set([
+  ExecutionStatus.COMPLETED,
+  ExecutionStatus.FAILED,
+  ExecutionStatus.CANCELLED,
+]);
+
 /**
  * Runs one execution: the execution actor and its step actors, with variables,
  * progress, recovery and checkpoints kept in step.
@@ -253,7 +259,11 @@ export class ComprehensiveExecutionManager {
   startExecution(totalSteps = 1): void {
     this.#assertLive();
     const total = parseInput(totalStepsSchema, totalSteps, 'startExecution totalSteps');
-    if (this.#resumed && statusOf(this.#actor.getSnapshot().value) === ExecutionStatus.RUNNING) {
+    const current = statusOf(this.#actor.getSnapshot().value);
+    // Re-running the script of a resumed execution that already ended (the
+    // process died after it ended): nothing left to start.
+    if (this.#resumed && TERMINAL_STATUSES.has(current)) return;
+    if (this.#resumed && current === ExecutionStatus.RUNNING) {
       // Re-running the same script after a crash: the execution goes on.
       this.executionContext.start(total);
       this.progressTracker.setTotalSteps(this.executionId, total);
@@ -270,6 +280,9 @@ export class ComprehensiveExecutionManager {
   /** Ends the execution COMPLETED or FAILED, fixes its duration, emits the event and takes a final checkpoint. */
   completeExecution(success = true): void {
     this.#assertLive();
+    const current = statusOf(this.#actor.getSnapshot().value);
+    // Idempotent for a resumed execution that already ended the same way.
+    if (this.#resumed && current === (success ? ExecutionStatus.COMPLETED : ExecutionStatus.FAILED)) return;
     this.#send({ type: 'EXECUTION.COMPLETE', success }, 'completeExecution');
     this.executionContext.complete(success);
     this.progressTracker.completeExecution(this.executionId, success);

@@ -54,7 +54,10 @@ interface Tracked {
   createdAt: string | null;
   lastSeq: number;
   load: () => string[];
+  /** Stored ids plus this call's, once loaded. */
   ids: string[] | null;
+  /** Ids this call added, kept until the stored ones are loaded. */
+  added: string[];
 }
 
 function refuse(field: string, message: string): ValidationFailure {
@@ -74,12 +77,12 @@ export function planWrite(batches: readonly ValidBatch[], reader: PlanReader): P
     let state = tracked.get(executionId);
     if (state === undefined) {
       const head = reader.head(executionId);
-      state = { createdAt: head.createdAt, lastSeq: head.lastSeq, load: () => head.checkpointIds(), ids: null };
+      state = { createdAt: head.createdAt, lastSeq: head.lastSeq, load: () => head.checkpointIds(), ids: null, added: [] };
       tracked.set(executionId, state);
     }
     return state;
   };
-  const idsOf = (state: Tracked): string[] => (state.ids ??= state.load());
+  const idsOf = (state: Tracked): string[] => (state.ids ??= [...state.load(), ...state.added]);
 
   return batches.map((batch, index): PlannedBatch => {
     const at = `batches[${index}]`;
@@ -98,14 +101,13 @@ export function planWrite(batches: readonly ValidBatch[], reader: PlanReader): P
     const checkpoints = batch.checkpoints.map((checkpoint, position) => {
       const taken = reader.checkpointTaken?.(checkpoint.id) ?? idsOf(state).includes(checkpoint.id);
       if (taken) throw refuse(`${at}.checkpoints[${position}].id`, `Checkpoint "${checkpoint.id}" is already stored`);
-      if (state.ids !== null) state.ids.push(checkpoint.id);
+      state.added.push(checkpoint.id);
+      state.ids?.push(checkpoint.id);
       return { checkpoint, journalSeq: state.lastSeq };
     });
     let pruned: string[] = [];
     if (batch.keepCheckpoints !== null) {
       const ids = idsOf(state);
-      // Loaded after the pushes above were skipped: add this batch's ids now.
-      for (const { checkpoint } of checkpoints) if (!ids.includes(checkpoint.id)) ids.push(checkpoint.id);
       pruned = ids.splice(0, Math.max(0, ids.length - batch.keepCheckpoints));
     }
     return { executionId: batch.executionId, summary, entries, checkpoints, pruned };

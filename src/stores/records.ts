@@ -9,10 +9,8 @@
 import { z } from 'zod';
 import { ExecutionStatus, VariableScope, VariableType } from '../constants.js';
 import { ValidationFailure } from '../errors.js';
-import type { StepRecord } from '../machines/machine-types.js';
 import { parseCheckpoint } from '../services/context/checkpoint.js';
 import type { Checkpoint } from '../services/context/index.js';
-import { toFrozenJson } from '../services/variables/json-value.js';
 import { countSchema, idSchema, isoTimestampSchema, parseInput } from '../validation.js';
 import type { JsonValue } from '../validation.js';
 import { corruptRecord, readStored } from './store-errors.js';
@@ -35,24 +33,21 @@ export const executionSummarySchema = z.strictObject({
   metadata: z.record(z.string(), jsonField),
 });
 
-interface SerializedErrorShape {
-  name: string;
-  message: string;
-  cause?: SerializedErrorShape | undefined;
-}
-
 // Loose: extra fields of a serialised error or step record are kept, not dropped.
-const serializedErrorSchema: z.ZodType<SerializedErrorShape> = z.lazy(() =>
-  z.looseObject({
-    name: z.string(),
-    message: z.string(),
-    code: z.string().optional(),
-    stack: z.string().optional(),
-    retryable: z.boolean().optional(),
-    data: z.record(z.string(), jsonField).optional(),
-    cause: serializedErrorSchema.optional(),
-  }),
-);
+// Not recursive (a `cause` is checked one level deep, deeper ones are JSON):
+// a recursive schema cannot be compiled and costs cycle tracking on every parse.
+const serializedErrorFields = {
+  name: z.string(),
+  message: z.string(),
+  code: z.string().optional(),
+  stack: z.string().optional(),
+  retryable: z.boolean().optional(),
+  data: z.record(z.string(), jsonField).optional(),
+};
+const serializedErrorSchema = z.looseObject({
+  ...serializedErrorFields,
+  cause: z.looseObject(serializedErrorFields).optional(),
+});
 
 const stepRecordSchema = z.looseObject({
   stepId: idSchema,
@@ -109,7 +104,8 @@ const batchSchema = z.strictObject({
   keepCheckpoints: countSchema.optional(),
 });
 
-const writeSchema = z.strictObject({ batches: z.array(batchSchema) });
+// Compiled (generated fast path; failures fall back to the runtime parser for the issue): this runs on every commit.
+const writeSchema = z.compile(z.strictObject({ batches: z.array(batchSchema) }));
 
 const filterSchema = z.strictObject({
   status: z.enum(ExecutionStatus).optional(),
@@ -127,6 +123,59 @@ export interface ValidBatch {
 }
 
 const WHAT = 'CheckpointStore.write';
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const MAX_DEPTH = 512;
+
+/**
+ * Checks that `value` is plain JSON without copying it (the write path
+ * serialises right after, and a copy costs more than the commit it precedes):
+ * finite numbers, arrays without holes, plain objects without prototype keys,
+ * no cycles, at most {@link MAX_DEPTH} levels.
+ */
+function assertJson(value: unknown, path: string, depth = 0, ancestors: object[] = []): void {
+  let why: string | undefined;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) why = `${value} is not a finite number`;
+  } else if (typeof value === 'object' && value !== null) {
+    if (depth >= MAX_DEPTH) why = `nested deeper than ${MAX_DEPTH} levels`;
+    else if (ancestors.includes(value)) why = 'the value is circular';
+    else assertJsonContainer(value, path, depth, ancestors);
+  } else if (typeof value !== 'string' && typeof value !== 'boolean' && value !== null) {
+    why = `${typeof value} is not a JSON value`;
+  }
+  if (why !== undefined) throw new ValidationFailure(path, `${WHAT}: invalid value at "${path}": ${why}`);
+}
+
+function assertJsonContainer(value: object, path: string, depth: number, ancestors: object[]): void {
+  ancestors.push(value);
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const child = `${path}[${index}]`;
+      if (!(index in value)) throw new ValidationFailure(child, `${WHAT}: invalid value at "${child}": array hole`);
+      assertJson(value[index], child, depth + 1, ancestors);
+    }
+  } else {
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (proto !== Object.prototype && proto !== null) {
+      throw new ValidationFailure(path, `${WHAT}: invalid value at "${path}": expected a plain object`);
+    }
+    for (const key of Object.keys(value)) {
+      const child = path === '' ? key : `${path}.${key}`;
+      if (FORBIDDEN_KEYS.has(key)) throw new ValidationFailure(child, `${WHAT}: key "${key}" at "${child}" is not allowed`);
+      assertJson((value as Record<string, unknown>)[key], child, depth + 1, ancestors);
+    }
+  }
+  ancestors.pop();
+}
+
+function shapeFailure(error: z.ZodError): ValidationFailure {
+  const issue = error.issues[0];
+  const field = (issue?.path ?? [])
+    .map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`))
+    .join('')
+    .replace(/^\./, '');
+  return new ValidationFailure(field, `${WHAT}: invalid value at "${field}": ${issue?.message ?? 'invalid value'}`, { cause: error });
+}
 
 function refuse(field: string, message: string): ValidationFailure {
   return new ValidationFailure(field, `${WHAT}: invalid value at "${field}": ${message}`);
@@ -166,7 +215,11 @@ function parseBatchCheckpoint(raw: unknown, executionId: string, field: string):
 export function validateBatches(batches: readonly StoreBatch[]): ValidBatch[] {
   if (!Array.isArray(batches)) throw refuse('batches', 'Expected an array of batches');
   const raw = { batches: (batches as readonly unknown[]).map(withoutUndefined) };
-  const parsed = parseInput(writeSchema, toFrozenJson(raw, '', WHAT), WHAT);
+  assertJson(raw, '');
+  // Not parseInput: assertJson has already walked every key, a second walk would double the cost.
+  const result = writeSchema.safeParse(raw);
+  if (!result.success) throw shapeFailure(result.error);
+  const parsed = result.data;
   const seenCheckpoints = new Set<string>();
   return parsed.batches.map((batch, index): ValidBatch => {
     const at = `batches[${index}]`;
@@ -243,6 +296,6 @@ export function parseStoredCheckpoint(raw: unknown, executionId: string, where: 
 /** The step a journal entry is about (the SQLite store indexes it). */
 export function stepIdOf(entry: JournalEntry): string | null {
   if (entry.kind === 'step_started') return entry.stepId;
-  if (entry.kind === 'step_finished') return (entry.record as StepRecord).stepId;
+  if (entry.kind === 'step_finished') return entry.record.stepId;
   return null;
 }
