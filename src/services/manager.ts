@@ -163,6 +163,8 @@ export class ComprehensiveExecutionManager {
   readonly #unsubscribers: (() => void)[] = [];
   /** The step whose ROLLBACK is restoring right now: its waiter survives the restore. */
   #rollingBackStepId: string | null = null;
+  /** True while #finishRollback replays the step's record into the restored actor. */
+  #replayingRollback = false;
   #actorError: unknown = null;
   #shutDown = false;
   #finalReport: ExecutionStatusReport | null = null;
@@ -404,10 +406,14 @@ export class ComprehensiveExecutionManager {
     this.#assertLive();
     const id = requireId(stepId, 'updateStepProgress stepId');
     const pct = clampPercentage(requireFinite(progressPercentage, 'updateStepProgress progressPercentage')) ?? 0;
-    this.progressTracker.updateStepProgress(this.executionId, id, pct, message);
-    if (id in this.#actor.getSnapshot().context.active) {
-      this.#actor.send({ type: 'STEP.PROGRESS', stepId: id, percentage: pct, message: message ?? null });
+    if (!(id in this.#actor.getSnapshot().context.active)) {
+      // Progress of a step that is not running would invent a phantom step.
+      throw new ExecutionError(ErrorCode.InvalidState, `updateStepProgress: step "${id}" is not running`, {
+        details: { stepId: id },
+      });
     }
+    this.progressTracker.updateStepProgress(this.executionId, id, pct, message);
+    this.#actor.send({ type: 'STEP.PROGRESS', stepId: id, percentage: pct, message: message ?? null });
     this.variableManager.setVariable(progressVariableName(id, 'percentage'), pct, {
       scope: VariableScope.STEP,
       varType: VariableType.SYSTEM,
@@ -581,7 +587,8 @@ export class ComprehensiveExecutionManager {
   cleanup(): void {
     if (this.#shutDown) return;
     this.recoveryManager.cleanup();
-    this.#runtime.clear();
+    // Steps in flight keep their executors: a pending retry must still find it.
+    this.#runtime.retain(Object.keys(this.#actor.getSnapshot().context.active));
     this.#finalPercentages.clear();
   }
 
@@ -652,11 +659,13 @@ export class ComprehensiveExecutionManager {
       });
     }
     this.#assertRunning('startStep');
-    this.#actor.send({ type: 'STEP.START', ...start });
+    // Record the start first: the actor runs the executor's synchronous part
+    // inside send(), and its reportProgress must land on a started step.
     this.#records.delete(start.stepId);
     this.#outputs.delete(start.stepId);
     this.executionContext.startStep(start.stepId);
     this.progressTracker.startStep(this.executionId, start.stepId, start.stepName);
+    this.#actor.send({ type: 'STEP.START', ...start });
     // Needs no commit of its own: it rides with the step's outcome, or is
     // committed on the next tick when the step takes longer than that.
     this.#log?.stepStarted(start.stepId, start.stepName, start.attempt ?? 1);
@@ -703,7 +712,7 @@ export class ComprehensiveExecutionManager {
 
   #onStepFinished(event: Extract<ExecutionEmitted, { type: 'step.finished' }>): void {
     const { record } = event;
-    if (record.recoveredBy === 'rollback' && record.status === 'completed') {
+    if (record.recoveredBy === 'rollback' && record.status === 'completed' && !this.#replayingRollback) {
       // The restore replaces the actor that is emitting right now: run it
       // once this event has been processed.
       queueMicrotask(() => {
@@ -820,7 +829,13 @@ export class ComprehensiveExecutionManager {
     const final: StepRecord = restored ? record : { ...record, status: 'failed', recoveredBy: null };
     // Record the step into the restored actor, so counts and progress agree.
     if (this.#actor.getSnapshot().can({ type: 'STEP.RECORD', record: final })) {
-      this.#actor.send({ type: 'STEP.RECORD', record: final, output });
+      // The replayed record comes back as 'step.finished': apply it, do not roll back again.
+      this.#replayingRollback = true;
+      try {
+        this.#actor.send({ type: 'STEP.RECORD', record: final, output });
+      } finally {
+        this.#replayingRollback = false;
+      }
     } else {
       this.#applyRecord(final, output);
     }
@@ -828,6 +843,8 @@ export class ComprehensiveExecutionManager {
 
   #rebuildFrom(checkpoint: Checkpoint): void {
     const engine = readEngineCheckpoint(checkpoint.extensions);
+    // A restore resets the retry counts of every step known before it, not only those it keeps.
+    const knownBefore = [...this.#records.keys(), ...Object.keys(this.#actor.getSnapshot().context.active)];
     this.#actor.stop();
     this.#records.clear();
     this.#outputs.clear();
@@ -851,6 +868,10 @@ export class ComprehensiveExecutionManager {
       resolve?.({ ...emptyRecord(stepId), status: 'cancelled', reason: 'Rolled back by a checkpoint restore' });
     }
     for (const stepId of this.#records.keys()) this.recoveryManager.resetRetryCount(stepId);
+    for (const stepId of knownBefore) this.recoveryManager.resetRetryCount(stepId);
+    // "Recovering" follows the restored actors.
+    for (const stepId of knownBefore) this.recoveryManager.setStepRecovering(stepId, false);
+    for (const stepId of this.#actor.getSnapshot().context.recovering) this.recoveryManager.setStepRecovering(stepId, true);
     this.progressTracker.emitEvent(this.executionId, ProgressEventType.CHECKPOINT_RESTORED, {
       message: checkpoint.description ?? 'Checkpoint restored',
       data: { checkpointId: checkpoint.id },

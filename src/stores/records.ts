@@ -193,7 +193,7 @@ function parseBatchCheckpoint(raw: unknown, executionId: string, field: string):
   } catch (error) {
     if (!(error instanceof ValidationFailure)) throw error;
     const inner = error.field === '' ? field : `${field}.${error.field}`;
-    throw new ValidationFailure(inner, error.message, { code: error.code, cause: error, details: error.details });
+    throw new ValidationFailure(inner, error.message, { code: error.code, cause: error, details: { ...error.details, field: inner } });
   }
   if (checkpoint.executionId !== executionId) {
     throw refuse(`${field}.executionId`, `Expected "${executionId}" (the batch's execution), got "${checkpoint.executionId}"`);

@@ -77,10 +77,14 @@ export class ManagerStepRuntime implements StepRuntime {
     return this.#steps.has(stepId);
   }
 
-  /** Forgets every registered executor (cleanup). */
-  clear(): void {
-    this.#steps.clear();
-    this.#planTimeouts.clear();
+  /** Forgets the executors of every step not in `stepIds` (cleanup keeps steps in flight). */
+  retain(stepIds: readonly string[]): void {
+    const keep = new Set(stepIds);
+    for (const stepId of [...this.#steps.keys()]) {
+      if (keep.has(stepId)) continue;
+      this.#steps.delete(stepId);
+      this.#planTimeouts.delete(stepId);
+    }
   }
 
   async execute(input: ExecutorInput, signal: AbortSignal): Promise<unknown> {
