@@ -41,7 +41,7 @@ import { RecoveryManager } from './recovery/recovery-manager.js';
 import { VariableManager } from './variables/index.js';
 import { DurableLog } from './manager/durable-log.js';
 import { clampPercentage, emptyRecord, isEmpty, replayStatus, statusOf } from './manager/actor-status.js';
-import { summarizeJournal, type InterruptedStep } from './manager/resume.js';
+import { summarizeJournal, type InterruptedStep, type JournalSummary } from './manager/resume.js';
 
 /** An XState inspection observer or callback (e.g. from `@statelyai/inspect`). */
 export type InspectOption = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
@@ -158,6 +158,8 @@ export class ComprehensiveExecutionManager {
   /** Steps that were running when an earlier process died. */
   readonly #interrupted = new Map<string, InterruptedStep>();
   #resumed = false;
+  /** The journal as loaded, kept until the resumed execution moves on (a cancelled one reopens from it). */
+  #loadedSummary: JournalSummary | null = null;
   /** Final percentage a manual completeStep asked for. */
   readonly #finalPercentages = new Map<string, number>();
   readonly #unsubscribers: (() => void)[] = [];
@@ -264,6 +266,10 @@ export class ComprehensiveExecutionManager {
     const current = statusOf(this.#actor.getSnapshot().value);
     // Re-running the script of a resumed execution that already ended (the
     // process died after it ended): nothing left to start.
+    if (this.#resumed && current === ExecutionStatus.CANCELLED && this.#loadedSummary !== null) {
+      this.#reopenCancelled(this.#loadedSummary, total);
+      return;
+    }
     if (this.#resumed && TERMINAL_STATUSES.has(current)) return;
     if (this.#resumed && current === ExecutionStatus.RUNNING) {
       // Re-running the same script after a crash: the execution goes on.
@@ -778,20 +784,57 @@ export class ComprehensiveExecutionManager {
       const contextState = this.executionContext.exportState();
       this.executionContext.importState({ ...contextState, checkpoints: stored.checkpoints.map((entry) => entry.checkpoint) });
       this.variableManager.importState(summary.variables);
-      if (summary.status !== ExecutionStatus.PENDING) {
-        this.#actor.send({ type: 'EXECUTION.START', totalSteps: summary.totalSteps });
-        this.executionContext.start(summary.totalSteps);
-        this.progressTracker.startExecution(this.executionId, summary.totalSteps);
-        for (const record of summary.records.values()) {
-          this.#actor.send({ type: 'STEP.RECORD', record, output: summary.outputs.get(record.stepId) });
-        }
-        this.#applyFinalStatus(summary.status);
-      }
+      this.#replay(summary, summary.status);
       for (const [stepId, step] of summary.interrupted) this.#interrupted.set(stepId, step);
+      this.#loadedSummary = summary;
       this.#resumed = true;
     } finally {
       log.muted = false;
     }
+  }
+
+  /** Brings a fresh actor, the context and the tracker to a journal's steps and status. */
+  #replay(summary: JournalSummary, status: ExecutionStatus): void {
+    if (status === ExecutionStatus.PENDING) return;
+    this.#actor.send({ type: 'EXECUTION.START', totalSteps: summary.totalSteps });
+    this.executionContext.start(summary.totalSteps);
+    this.progressTracker.startExecution(this.executionId, summary.totalSteps);
+    for (const record of summary.records.values()) {
+      this.#actor.send({ type: 'STEP.RECORD', record, output: summary.outputs.get(record.stepId) });
+    }
+    this.#applyFinalStatus(status);
+  }
+
+  /**
+   * A cancelled execution is resumable: started again, it goes on from its
+   * journal (completed steps stay done, cancelled ones run again).
+   */
+  #reopenCancelled(summary: JournalSummary, totalSteps: number): void {
+    const log = this.#log;
+    if (log === undefined) return;
+    log.muted = true;
+    try {
+      this.#actor.stop();
+      this.#actor = this.#startActor(undefined);
+      this.#records.clear();
+      this.#outputs.clear();
+      const state = this.executionContext.exportState();
+      this.executionContext.importState({
+        ...state,
+        status: ExecutionStatus.PENDING,
+        currentStepId: null,
+        completedSteps: [],
+        failedSteps: [],
+        skippedSteps: [],
+        metrics: { ...state.metrics, startTime: null, endTime: null, duration: null, stepsCompleted: 0, stepsFailed: 0, stepsSkipped: 0 },
+      });
+      this.#replay({ ...summary, totalSteps }, ExecutionStatus.RUNNING);
+    } finally {
+      log.muted = false;
+    }
+    this.#loadedSummary = null;
+    this.#logStatus(ExecutionStatus.RUNNING, totalSteps);
+    this.#log?.throwPendingError();
   }
 
   #applyFinalStatus(status: ExecutionStatus): void {

@@ -6,7 +6,7 @@
  */
 export { createMemoryStore } from './memory-store.js';
 export { createFileStore, type FileStoreOptions } from './file-store.js';
-export { createSqliteStore, type SqliteCheckpointStore, type SqliteStoreOptions } from './sqlite-store.js';
+export { createSqliteStore, type SqliteCheckpointStore, type SqlitePragmas, type SqliteStoreOptions } from './sqlite-store.js';
 export { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION, type SqliteMigration } from './sqlite-migrations.js';
 export type { EmbeddedCheckpointStore } from './store-face.js';
 export type {

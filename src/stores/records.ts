@@ -187,13 +187,19 @@ function withoutUndefined(batch: unknown): unknown {
 }
 
 function parseBatchCheckpoint(raw: unknown, executionId: string, field: string): Checkpoint {
+  const what = 'checkpoint';
   let checkpoint: Checkpoint;
   try {
-    checkpoint = parseCheckpoint(raw, `${WHAT} ${field}`);
+    checkpoint = parseCheckpoint(raw, what);
   } catch (error) {
     if (!(error instanceof ValidationFailure)) throw error;
     const inner = error.field === '' ? field : `${field}.${error.field}`;
-    throw new ValidationFailure(inner, error.message, { code: error.code, cause: error, details: { ...error.details, field: inner } });
+    const reason = error.message.startsWith(`${what}: `) ? error.message.slice(what.length + 2) : error.message;
+    throw new ValidationFailure(inner, `${WHAT}: invalid checkpoint at "${inner}": ${reason}`, {
+      code: error.code,
+      cause: error,
+      details: { ...error.details, field: inner },
+    });
   }
   if (checkpoint.executionId !== executionId) {
     throw refuse(`${field}.executionId`, `Expected "${executionId}" (the batch's execution), got "${checkpoint.executionId}"`);

@@ -55,7 +55,20 @@ export type SqliteCheckpointStore = EmbeddedCheckpointStore & {
   readonly filename: string;
   /** `PRAGMA integrity_check`: `'ok'`, or the problems found, one per line. */
   integrityCheck(): string;
+  /** The connection's settings as SQLite reports them now (for diagnostics and tests). */
+  pragmas(): SqlitePragmas;
 };
+
+/** Live PRAGMA values of the store's connection. */
+export interface SqlitePragmas {
+  /** `'wal'` for a file, `'memory'` for `':memory:'`. */
+  journalMode: string;
+  /** 1 = NORMAL, 2 = FULL. */
+  synchronous: number;
+  /** 1 when foreign keys are enforced. */
+  foreignKeys: number;
+  busyTimeoutMs: number;
+}
 
 const optionsSchema = z.strictObject({
   filename: z.string().min(1, { message: 'Expected a non-empty file name' }).optional(),
@@ -235,6 +248,16 @@ class SqliteEngine implements StoreEngine {
     return rows.map((row) => String(row.integrity_check)).join('\n');
   }
 
+  pragmas(): SqlitePragmas {
+    const read = (name: string): unknown => this.db.pragma(name, { simple: true });
+    return {
+      journalMode: String(read('journal_mode')),
+      synchronous: Number(read('synchronous')),
+      foreignKeys: Number(read('foreign_keys')),
+      busyTimeoutMs: Number(read('busy_timeout')),
+    };
+  }
+
   close(): void {
     this.db.close();
   }
@@ -290,5 +313,6 @@ export function createSqliteStore(options: SqliteStoreOptions = {}): SqliteCheck
   return embeddedStore('sqlite', engine, { filename }, (guard) => ({
     filename,
     integrityCheck: () => guard('check integrity', () => engine.integrityCheck()),
+    pragmas: () => guard('read its settings', () => engine.pragmas()),
   }));
 }
