@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { createActor, type Actor } from 'xstate';
 import { createExecutionLogic } from '../actors/step-logic.js';
 import { systemClock, type Clock } from '../clock.js';
-import type { CheckpointStore, DurabilityMode, StoredExecution } from '../stores/types.js';
+import type { StoredExecution } from '../stores/types.js';
 import {
   ExecutionStatus,
   ProgressEventType,
@@ -19,7 +19,7 @@ import {
 import { ErrorCode, ExecutionError, serializeError, toError } from '../errors.js';
 import type { executionMachine, ExecutionEmitted } from '../machines/execution.machine.js';
 import type { StepRecord } from '../machines/machine-types.js';
-import { idSchema, parseInput, requireFinite, requireId, type JsonValue } from '../validation.js';
+import { idSchema, parseInput, requireFinite, requireId } from '../validation.js';
 import { ExecutionContext, type Checkpoint } from './context/index.js';
 import {
   readEngineCheckpoint,
@@ -32,7 +32,13 @@ import {
   managerOptionsSchema,
   stepRunOptionsSchema,
   totalStepsSchema,
+  type CompleteStepOptions,
+  type ComprehensiveExecutionManagerOptions,
+  type InspectOption,
+  type PreloadedExecution,
+  type StepRunOptions,
 } from './manager/options.js';
+import { wireComponents } from './manager/components.js';
 import { buildStatusReport, type ExecutionStatusReport } from './manager/status-report.js';
 import { ManagerStepRuntime, type StepExecutor } from './manager/step-runtime.js';
 import { ProgressTracker, progressVariableName } from './progress/index.js';
@@ -43,81 +49,13 @@ import { DurableLog } from './manager/durable-log.js';
 import { clampPercentage, emptyRecord, isEmpty, replayStatus, statusOf } from './manager/actor-status.js';
 import { summarizeJournal, type InterruptedStep, type JournalSummary } from './manager/resume.js';
 
-/** An XState inspection observer or callback (e.g. from `@statelyai/inspect`). */
-export type InspectOption = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
-
-/** Options of {@link ComprehensiveExecutionManager}. */
-export interface ComprehensiveExecutionManagerOptions {
-  executionId: string;
-  pipelineId: string;
-  /** Used as given; created when absent. */
-  executionContext?: ExecutionContext;
-  /** Used as given; defaults to the execution context's. */
-  variableManager?: VariableManager;
-  /** Used as given; created when absent. */
-  progressTracker?: ProgressTracker;
-  /** Used as given; created when absent. */
-  recoveryManager?: RecoveryManager;
-  /**
-   * Time for timestamps, timeouts and backoff waits.
-   * @default systemClock
-   */
-  clock?: Clock;
-  /** Passed to every actor (the execution and each step). */
-  inspect?: InspectOption;
-  /**
-   * Checkpoints kept in memory (when the manager creates the context).
-   * @default 10
-   */
-  maxCheckpoints?: number;
-  /**
-   * Source of randomness for full jitter.
-   * @default Math.random
-   */
-  random?: () => number;
-  /**
-   * Where the execution persists. A manager created for an execution id the
-   * store already holds resumes that execution. Without a store everything
-   * stays in memory. Async stores (PostgreSQL) need {@link openExecution}.
-   */
-  store?: CheckpointStore;
-  /**
-   * When writes are durable: `'sync'` (a step's outcome is committed before
-   * `executeStepWithRecovery`/`completeStep` returns), `'batched'` (group
-   * commit across executions sharing the store, awaited), `'none'`.
-   * @default 'sync'
-   */
-  durability?: DurabilityMode;
-  /** JSON kept with the execution's summary in the store (the CLI records its module path here). */
-  metadata?: Record<string, JsonValue>;
-}
-
-/** @internal What {@link openExecution} already read from an async store. */
-export interface PreloadedExecution {
-  stored: StoredExecution | null;
-}
-
-/** Options of {@link ComprehensiveExecutionManager.executeStepWithRecovery}. */
-export interface StepRunOptions {
-  /** Executors tried in order by an ALTERNATIVE_PATH plan. */
-  alternatives?: readonly StepExecutor[];
-  /** Upper bound of each attempt, in ms, enforced through the executor's signal. */
-  timeoutMs?: number;
-  /** Recovery plan for this step (wins over handlers and defaults). */
-  recoveryPlan?: RecoveryPlan;
-}
-
-/** Options of {@link ComprehensiveExecutionManager.completeStep}. */
-export interface CompleteStepOptions {
-  /** @default true */
-  success?: boolean;
-  /** The error of a failed step; its message is kept. */
-  error?: unknown;
-  /** @default 100 */
-  progressPercentage?: number;
-  /** The step's output, kept for `getStepOutput`. */
-  output?: unknown;
-}
+export type {
+  CompleteStepOptions,
+  ComprehensiveExecutionManagerOptions,
+  InspectOption,
+  PreloadedExecution,
+  StepRunOptions,
+} from './manager/options.js';
 
 type ExecutionActor = Actor<typeof executionMachine>;
 
@@ -177,42 +115,16 @@ export class ComprehensiveExecutionManager {
     this.pipelineId = parsed.pipelineId;
     this.clock = options.clock ?? systemClock;
     this.#inspect = options.inspect;
-    if (
-      options.executionContext !== undefined &&
-      options.variableManager !== undefined &&
-      options.executionContext.variableManager !== options.variableManager
-    ) {
-      throw new ExecutionError(
-        ErrorCode.InvalidInput,
-        'ComprehensiveExecutionManager options: `variableManager` must be the injected executionContext.variableManager',
-        { details: { field: 'variableManager' } },
-      );
-    }
-    this.variableManager =
-      options.variableManager ??
-      options.executionContext?.variableManager ??
-      new VariableManager({ pipelineId: this.pipelineId, clock: this.clock });
-    this.executionContext =
-      options.executionContext ??
-      new ExecutionContext({
-        executionId: this.executionId,
-        pipelineId: this.pipelineId,
-        variableManager: this.variableManager,
-        clock: this.clock,
-        ...(parsed.maxCheckpoints === undefined ? {} : { maxCheckpoints: parsed.maxCheckpoints }),
-      });
-    this.progressTracker =
-      options.progressTracker ??
-      new ProgressTracker({ executionContext: this.executionContext, variableManager: this.variableManager, clock: this.clock });
-    this.recoveryManager =
-      options.recoveryManager ??
-      new RecoveryManager({
-        executionContext: this.executionContext,
-        progressTracker: this.progressTracker,
-        clock: this.clock,
-        executionId: this.executionId,
-        ...(options.random === undefined ? {} : { random: options.random }),
-      });
+    const components = wireComponents(options, {
+      executionId: this.executionId,
+      pipelineId: this.pipelineId,
+      clock: this.clock,
+      maxCheckpoints: parsed.maxCheckpoints,
+    });
+    this.variableManager = components.variableManager;
+    this.executionContext = components.executionContext;
+    this.progressTracker = components.progressTracker;
+    this.recoveryManager = components.recoveryManager;
     this.#runtime = new ManagerStepRuntime({
       clock: this.clock,
       random: options.random ?? Math.random,

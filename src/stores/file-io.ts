@@ -129,12 +129,18 @@ export function fsyncDirectory(dir: string): void {
   }
 }
 
+/** Whether a file system error says the path does not exist (or a part of it is not a directory). */
+export function isMissing(error: unknown): boolean {
+  const code = errorCode(error);
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
 /** The file's bytes, or undefined when it does not exist. */
 export function readIfExists(path: string): Buffer | undefined {
   try {
     return readFileSync(path);
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
+    if (isMissing(error)) return undefined;
     throw error;
   }
 }

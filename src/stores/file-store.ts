@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync, type Dirent } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { nanoid } from 'nanoid';
@@ -27,13 +27,14 @@ import {
   createFileAtomically,
   fsyncDirectory,
   isGzip,
+  isMissing,
   readIfExists,
   replaceFileAtomically,
   truncateQuietly,
 } from './file-io.js';
 import type { ValidBatch } from './records.js';
 import { executionSummarySchema, filterSummaries, parseStoredCheckpoint } from './records.js';
-import { corruptRecord, errorCode, parseJsonText, readStored } from './store-errors.js';
+import { corruptRecord, parseJsonText, readStored } from './store-errors.js';
 import { embeddedStore } from './store-face.js';
 import type { EmbeddedCheckpointStore, StoreEngine } from './store-face.js';
 import type { CheckpointSummary, ExecutionFilter, ExecutionSummary, StoredCheckpoint, StoredExecution } from './types.js';
@@ -83,7 +84,7 @@ function sizeIfExists(path: string): number | undefined {
   try {
     return statSync(path).size;
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
+    if (isMissing(error)) return undefined;
     throw error;
   }
 }
@@ -259,16 +260,17 @@ class FileEngine implements StoreEngine {
   }
 
   listExecutions(filter: ExecutionFilter): ExecutionSummary[] {
-    let names: string[];
+    let entries: Dirent[];
     try {
-      names = readdirSync(this.stateDir);
+      entries = readdirSync(this.stateDir, { withFileTypes: true });
     } catch (error) {
-      if (errorCode(error) === 'ENOENT') return [];
+      if (isMissing(error)) return [];
       throw error;
     }
     const summaries: ExecutionSummary[] = [];
-    for (const name of names) {
-      const executionId = decodeName(name);
+    for (const entry of entries) {
+      if (!entry.isDirectory()) continue;
+      const executionId = decodeName(entry.name);
       if (executionId === undefined) continue;
       const summary = this.summaryOf(executionId);
       if (summary !== null) summaries.push(summary);
