@@ -7,6 +7,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { createActor, fromPromise, toPromise } from 'xstate';
+import { createExecutionLogic } from '../src/actors/step-logic.js';
+import { systemClock } from '../src/clock.js';
 import { createComprehensiveExecutionManager } from '../src/services/manager.js';
 
 const noop = (): Promise<null> => Promise.resolve(null);
@@ -22,6 +24,33 @@ async function bareActorMicros(steps: number): Promise<number> {
     actor.stop();
   }
   return ((performance.now() - start) * 1000) / steps;
+}
+
+/** The actor layer alone: the execution actor spawning one step actor per step (no services). */
+async function actorLayerMicros(executions: number, stepsPerExecution: number): Promise<number> {
+  const logic = createExecutionLogic({
+    clock: systemClock,
+    execute: noop,
+    executeAlternatives: noop,
+    planFailure: () => {
+      throw new Error('no failures in this benchmark');
+    },
+  });
+  const start = performance.now();
+  for (let e = 0; e < executions; e++) {
+    const actor = createActor(logic, { input: { executionId: `bench-${e}`, pipelineId: 'bench' } });
+    const waiters = new Map<string, () => void>();
+    actor.on('step.finished', (event) => waiters.get(event.record.stepId)?.());
+    actor.start();
+    actor.send({ type: 'EXECUTION.START', totalSteps: stepsPerExecution });
+    for (let s = 0; s < stepsPerExecution; s++) {
+      const finished = new Promise<void>((resolve) => waiters.set(`step-${s}`, resolve));
+      actor.send({ type: 'STEP.START', stepId: `step-${s}`, stepName: `Step ${s}`, mode: 'executor' });
+      await finished;
+    }
+    actor.stop();
+  }
+  return ((performance.now() - start) * 1000) / (executions * stepsPerExecution);
 }
 
 async function engineMicros(executions: number, stepsPerExecution: number): Promise<number> {
@@ -53,15 +82,20 @@ const rounds = 5;
 await bareActorMicros(2000);
 await engineMicros(20, 50);
 
-console.log('shape (N x S)   engine µs/step   bare actor µs/step   ratio');
+console.log('shape (N x S)   engine µs/step   actor layer µs/step   bare actor µs/step   engine/bare   actors/bare');
 for (const [executions, steps] of shapes) {
   const engine: number[] = [];
+  const actors: number[] = [];
   const bare: number[] = [];
   for (let r = 0; r < rounds; r++) {
     bare.push(await bareActorMicros(executions * steps));
+    actors.push(await actorLayerMicros(executions, steps));
     engine.push(await engineMicros(executions, steps));
   }
   const e = median(engine);
+  const a = median(actors);
   const b = median(bare);
-  console.log(`${`${executions} x ${steps}`.padEnd(15)} ${e.toFixed(1).padStart(14)} ${b.toFixed(1).padStart(20)} ${(e / b).toFixed(2).padStart(7)}x`);
+  console.log(
+    `${`${executions} x ${steps}`.padEnd(15)} ${e.toFixed(1).padStart(14)} ${a.toFixed(1).padStart(21)} ${b.toFixed(1).padStart(20)} ${(e / b).toFixed(2).padStart(12)}x ${(a / b).toFixed(2).padStart(12)}x`,
+  );
 }
