@@ -32,21 +32,34 @@ export function runWithTimeout<T>(work: (signal: AbortSignal) => T | Promise<T>,
     }
   }
   const controller = new AbortController();
-  const forwardAbort = (): void => {
-    controller.abort(signal.reason);
-  };
-  if (signal.aborted) forwardAbort();
-  else signal.addEventListener('abort', forwardAbort, { once: true });
   return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      clock.clearTimeout(timer);
+      signal.removeEventListener('abort', onCallerAbort);
+      return true;
+    };
+    // The caller's abort ends the attempt at once and stops the timer, even if
+    // `work` ignores its signal (otherwise the timer would fire later, and
+    // keep the process alive until it does).
+    const onCallerAbort = (): void => {
+      if (!settle()) return;
+      controller.abort(signal.reason);
+      reject(toError(signal.reason));
+    };
     const timer = clock.setTimeout(() => {
+      if (!settle()) return;
       const error = new StepTimeoutError(stepId, timeoutMs);
       controller.abort(error);
       reject(error);
     }, timeoutMs);
-    const settle = (): void => {
-      clock.clearTimeout(timer);
-      signal.removeEventListener('abort', forwardAbort);
-    };
+    if (signal.aborted) {
+      onCallerAbort();
+      return;
+    }
+    signal.addEventListener('abort', onCallerAbort, { once: true });
     let pending: Promise<T>;
     try {
       pending = Promise.resolve(work(controller.signal));
@@ -55,12 +68,10 @@ export function runWithTimeout<T>(work: (signal: AbortSignal) => T | Promise<T>,
     }
     pending.then(
       (value) => {
-        settle();
-        resolve(value);
+        if (settle()) resolve(value);
       },
       (error: unknown) => {
-        settle();
-        reject(toError(error));
+        if (settle()) reject(toError(error));
       },
     );
   });

@@ -7,6 +7,7 @@
  */
 import { fromPromise } from 'xstate';
 import type { Clock } from '../clock.js';
+import { toError } from '../errors.js';
 import { executionMachine } from '../machines/execution.machine.js';
 import type {
   AlternativeInput,
@@ -33,10 +34,15 @@ async function settleOutcome(
   runtime: StepRuntime,
   input: { stepId: string; stepName: string; attempt: number },
   work: Promise<unknown>,
+  signal: AbortSignal,
 ): Promise<ExecutorOutcome> {
   try {
     return { ok: true, output: await work };
   } catch (error) {
+    // Aborted because the step's actor stopped (cancel, skip, restore, end of
+    // the execution): not a failure to plan. XState ignores what a stopped
+    // promise actor settles with.
+    if (signal.aborted) throw toError(error);
     // Resolve, never reject: the machine decides what a failure means, so no
     // user error can reach the root actor unhandled.
     return { ok: false, failure: runtime.planFailure(input, error) };
@@ -64,13 +70,13 @@ export function createStepLogic(runtime: StepRuntime): typeof stepMachine {
   return stepMachine.provide({
     actors: {
       stepExecutor: fromPromise<ExecutorOutcome, ExecutorInput>(({ input, signal }) =>
-        settleOutcome(runtime, input, runtime.execute(input, signal)),
+        settleOutcome(runtime, input, runtime.execute(input, signal), signal),
       ),
       backoffTimer: fromPromise<null, BackoffInput>(({ input, signal }) =>
         waitUntil(runtime.clock, input.deadline, signal),
       ),
       alternativeRunner: fromPromise<ExecutorOutcome, AlternativeInput>(({ input, signal }) =>
-        settleOutcome(runtime, input, runtime.executeAlternatives(input, signal)),
+        settleOutcome(runtime, input, runtime.executeAlternatives(input, signal), signal),
       ),
     },
   });

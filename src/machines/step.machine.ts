@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { assign, fromPromise, sendParent, setup } from 'xstate';
+import { assign, enqueueActions, fromPromise, setup } from 'xstate';
 import { RecoveryStrategy, StepStatus } from '../constants.js';
 import type { SerializedError } from '../errors.js';
 import type {
@@ -118,6 +118,16 @@ export function planRecovers(failure: StepFailure | null): boolean {
 }
 
 /**
+ * A cancel or skip from outside wins in every live state (final states take
+ * no events); leaving a state stops its invoked executor, which aborts the
+ * executor's signal.
+ */
+const cancelOrSkip = {
+  'STEP.CANCEL': { target: '#step.cancelled', actions: 'reportCancelled' },
+  'STEP.SKIP': { target: '#step.skipped', actions: 'reportSkipped' },
+} as const;
+
+/**
  * The step machine. States: `pending`, `running`, `recovering`, and the final
  * `completed`, `failed`, `skipped`, `cancelled`. The recovery plan decides
  * through guards whether a failure goes to `recovering` and where it leads.
@@ -171,16 +181,37 @@ export const stepMachine = setup({
       progress: Math.min(100, Math.max(0, params.percentage)),
       ...(params.message === undefined ? {} : { message: params.message }),
     })),
-    reportStatus: sendParent(({ context }, params: { status: StepStatus }) => ({
-      type: 'STEP.STATUS' as const,
-      stepId: context.stepId,
-      status: params.status,
-      attempt: context.attempt,
-      failure: context.failure,
-    })),
-    reportFinished: sendParent(
+    // A step reports to its parent when it has one; standalone (graph tools,
+    // a test driving one step) it runs without reporting.
+    reportStatus: enqueueActions(({ context, self, enqueue }, params: { status: StepStatus }) => {
+      if (self._parent === undefined) return;
+      enqueue.sendParent({
+        type: 'STEP.STATUS',
+        stepId: context.stepId,
+        status: params.status,
+        attempt: context.attempt,
+        failure: context.failure,
+      } satisfies StepParentEvent);
+    }),
+    reportCancelled: enqueueActions(({ context, self, enqueue, event }) => {
+      if (self._parent === undefined || event.type !== 'STEP.CANCEL') return;
+      enqueue.sendParent({
+        type: 'STEP.FINISHED',
+        record: record(context, 'cancelled', { reason: event.reason ?? null }),
+        output: undefined,
+      } satisfies StepParentEvent);
+    }),
+    reportSkipped: enqueueActions(({ context, self, enqueue, event }) => {
+      if (self._parent === undefined || event.type !== 'STEP.SKIP') return;
+      enqueue.sendParent({
+        type: 'STEP.FINISHED',
+        record: record(context, 'skipped', { reason: event.reason ?? null }),
+        output: undefined,
+      } satisfies StepParentEvent);
+    }),
+    reportFinished: enqueueActions(
       (
-        { context },
+        { context, self, enqueue },
         params: {
           status: StepRecord['status'];
           output?: unknown;
@@ -188,11 +219,14 @@ export const stepMachine = setup({
           reason?: string | null;
           error?: SerializedError | null;
         },
-      ) => ({
-        type: 'STEP.FINISHED' as const,
-        record: record(context, params.status, params),
-        output: params.output,
-      }),
+      ) => {
+        if (self._parent === undefined) return;
+        enqueue.sendParent({
+          type: 'STEP.FINISHED',
+          record: record(context, params.status, params),
+          output: params.output,
+        } satisfies StepParentEvent);
+      },
     ),
   },
 }).createMachine({
@@ -211,21 +245,10 @@ export const stepMachine = setup({
     retryAt: null,
   }),
   initial: 'pending',
-  on: {
-    // A cancel or skip from outside wins in every live state; leaving a state
-    // stops its invoked executor, which aborts the executor's signal.
-    'STEP.CANCEL': {
-      target: '.cancelled',
-      actions: { type: 'reportFinished', params: ({ event }) => ({ status: 'cancelled', reason: event.reason ?? null }) },
-    },
-    'STEP.SKIP': {
-      target: '.skipped',
-      actions: { type: 'reportFinished', params: ({ event }) => ({ status: 'skipped', reason: event.reason ?? null }) },
-    },
-  },
   states: {
     pending: {
       on: {
+        ...cancelOrSkip,
         'STEP.RUN': [
           { guard: 'isExecutorMode', target: 'running.executing' },
           { target: 'running.awaitingResult' },
@@ -236,6 +259,7 @@ export const stepMachine = setup({
       // A retry re-enters `executing`; manual steps reach `awaitingResult` from `pending`.
       initial: 'executing',
       on: {
+        ...cancelOrSkip,
         'STEP.PROGRESS': {
           actions: { type: 'setProgress', params: ({ event }) => ({ percentage: event.percentage, message: event.message }) },
         },
@@ -317,6 +341,7 @@ export const stepMachine = setup({
     },
     recovering: {
       initial: 'deciding',
+      on: cancelOrSkip,
       entry: { type: 'reportStatus', params: { status: StepStatus.RECOVERING } },
       states: {
         deciding: {
@@ -334,7 +359,10 @@ export const stepMachine = setup({
             {
               guard: 'planRollsBack',
               target: '#step.completed',
-              actions: { type: 'reportFinished', params: { status: 'completed', recoveredBy: 'rollback' } },
+              actions: [
+                { type: 'setProgress', params: { percentage: 100 } },
+                { type: 'reportFinished', params: { status: 'completed', recoveredBy: 'rollback' } },
+              ],
             },
             // Unreachable while the guards agree with planRecovers(); kept so a
             // disagreement ends in `failed` instead of a stuck step.

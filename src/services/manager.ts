@@ -138,16 +138,6 @@ export class ComprehensiveExecutionManager {
     this.#actor = this.#startActor(undefined);
     const store = options.store;
     if (store !== undefined) {
-      this.#log = new DurableLog({
-        store,
-        durability: options.durability ?? 'sync',
-        executionId: this.executionId,
-        pipelineId: this.pipelineId,
-        clock: this.clock,
-        keepCheckpoints: this.executionContext.maxCheckpoints,
-        metadata: options.metadata ?? {},
-      });
-      this.#unsubscribers.push(...this.#log.followVariables(this.variableManager));
       let stored: StoredExecution | null;
       if (preloaded !== undefined) stored = preloaded.stored;
       else if (store.sync !== undefined) stored = store.sync.loadExecution(this.executionId);
@@ -158,6 +148,17 @@ export class ComprehensiveExecutionManager {
           { details: { field: 'store' } },
         );
       }
+      this.#log = new DurableLog({
+        store,
+        durability: options.durability ?? 'sync',
+        executionId: this.executionId,
+        pipelineId: this.pipelineId,
+        clock: this.clock,
+        keepCheckpoints: this.executionContext.maxCheckpoints,
+        metadata: options.metadata ?? {},
+        stored: stored !== null,
+      });
+      this.#unsubscribers.push(...this.#log.followVariables(this.variableManager));
       if (stored !== null) this.#resumeFrom(stored);
     }
     // A restore through the context (ours, or a RecoveryManager ROLLBACK)

@@ -286,7 +286,7 @@ class FileEngine implements StoreEngine {
     const cached = readIfExists(paths.summary);
     if (cached !== undefined) {
       try {
-        const parsed = summaryFileSchema.parse(parseJsonText(cached.toString('utf8')));
+        const parsed = parseInput(summaryFileSchema, parseJsonText(cached.toString('utf8')), 'summary.json');
         if (parsed.journalBytes === size && parsed.summary.executionId === executionId) return parsed.summary;
       } catch {
         // Unreadable cache (e.g. torn by a power loss): the journal decides.

@@ -7,12 +7,13 @@
  * @module
  */
 import { z } from 'zod';
-import { ExecutionStatus, VariableScope, VariableType } from '../constants.js';
+import { ExecutionStatus } from '../constants.js';
 import { ValidationFailure } from '../errors.js';
 import { parseCheckpoint } from '../services/context/checkpoint.js';
 import type { Checkpoint } from '../services/context/index.js';
 import { countSchema, idSchema, isoTimestampSchema, parseInput } from '../validation.js';
 import type { JsonValue } from '../validation.js';
+import { variableMetadataSchema } from '../services/variables/variable-state.js';
 import { corruptRecord, readStored } from './store-errors.js';
 import type { ExecutionFilter, ExecutionSummary, JournalEntry, StoreBatch, StoredJournalEntry } from './types.js';
 
@@ -44,12 +45,14 @@ const serializedErrorFields = {
   retryable: z.boolean().optional(),
   data: z.record(z.string(), jsonField).optional(),
 };
-const serializedErrorSchema = z.looseObject({
+/** Schema of a {@link SerializedError} (a `cause` checked one level deep). */
+export const serializedErrorSchema = z.looseObject({
   ...serializedErrorFields,
   cause: z.looseObject(serializedErrorFields).optional(),
 });
 
-const stepRecordSchema = z.looseObject({
+/** Schema of a finished step's record (`StepRecord`). */
+export const stepRecordSchema = z.looseObject({
   stepId: idSchema,
   stepName: z.string(),
   status: z.enum(['completed', 'failed', 'skipped', 'cancelled']),
@@ -61,17 +64,6 @@ const stepRecordSchema = z.looseObject({
   rollbackCheckpointId: nullableString,
 });
 
-const variableMetadataSchema = z.strictObject({
-  name: idSchema,
-  scope: z.enum(VariableScope),
-  varType: z.enum(VariableType),
-  createdAt: isoTimestampSchema,
-  updatedAt: isoTimestampSchema,
-  sourceStep: nullableString,
-  description: nullableString,
-  tags: z.array(z.string()),
-  version: z.number().int().min(1),
-});
 
 /** Schema of one {@link JournalEntry}, chosen by its `kind`. */
 export const journalEntrySchema = z.discriminatedUnion('kind', [
@@ -113,7 +105,11 @@ const filterSchema = z.strictObject({
   limit: countSchema.optional(),
 });
 
-/** A batch after validation: owned copies, defaults filled in. */
+/**
+ * A batch after validation, defaults filled in. Containers are fresh; JSON
+ * payloads (outputs, values, metadata) are still the caller's, so a store
+ * serialises them before `write` returns.
+ */
 export interface ValidBatch {
   executionId: string;
   summary: ExecutionSummary | null;
@@ -183,7 +179,11 @@ function refuse(field: string, message: string): ValidationFailure {
 
 function withoutUndefined(batch: unknown): unknown {
   if (typeof batch !== 'object' || batch === null || Array.isArray(batch)) return batch;
-  return Object.fromEntries(Object.entries(batch).filter(([, value]) => value !== undefined));
+  // Optional fields passed as `undefined` mean "absent"; copy only when there is one (rare).
+  for (const value of Object.values(batch)) {
+    if (value === undefined) return Object.fromEntries(Object.entries(batch).filter(([, v]) => v !== undefined));
+  }
+  return batch;
 }
 
 function parseBatchCheckpoint(raw: unknown, executionId: string, field: string): Checkpoint {
@@ -208,7 +208,7 @@ function parseBatchCheckpoint(raw: unknown, executionId: string, field: string):
 }
 
 /**
- * Validates the batches of one `write` call and returns owned copies. Every
+ * Validates the batches of one `write` call. Every
  * value must be JSON (NaN, `undefined`, class instances and `__proto__`,
  * `constructor`, `prototype` keys are refused), summaries and checkpoints
  * must belong to their batch's execution, and a checkpoint id may appear

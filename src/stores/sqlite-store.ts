@@ -14,10 +14,11 @@ import type { Clock } from '../clock.js';
 import { parseInput } from '../validation.js';
 import { planWrite } from './batch-plan.js';
 import type { ValidBatch } from './records.js';
-import { parseStoredCheckpoint, parseStoredEntry, parseStoredSummary, stepIdOf } from './records.js';
+import { stepIdOf } from './records.js';
 import { assertKnownVersion, migrate, readSchemaVersion } from './sqlite-migrations.js';
 import { SQL, busyTimeoutPragma, connectionPragmas } from './sqlite-sql.js';
-import { corruptRecord, parseJsonText, readStored, toStoreError } from './store-errors.js';
+import { checkpointOf, journalEntryOf, summaryOf, type Row } from './sql-rows.js';
+import { corruptRecord, toStoreError } from './store-errors.js';
 import { embeddedStore } from './store-face.js';
 import type { EmbeddedCheckpointStore, StoreEngine } from './store-face.js';
 import type { CheckpointSummary, ExecutionFilter, ExecutionSummary, StoredCheckpoint, StoredExecution } from './types.js';
@@ -81,39 +82,8 @@ const optionsSchema = z.strictObject({
     .optional(),
 });
 
-type Row = Record<string, unknown>;
 interface IdParam {
   id: string;
-}
-
-/** A JSON column's value; anything but JSON text is corruption. */
-function jsonColumn(value: unknown): unknown {
-  if (typeof value !== 'string') throw new Error(`expected JSON text, found ${value === null ? 'NULL' : typeof value}`);
-  return parseJsonText(value);
-}
-
-function summaryOf(row: Row): ExecutionSummary {
-  const executionId = String(row.execution_id);
-  const where = `table executions, row "${executionId}"`;
-  const raw = readStored(executionId, where, () => ({
-    executionId: row.execution_id,
-    pipelineId: row.pipeline_id,
-    status: row.status,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    definitionHash: row.definition_hash,
-    metadata: jsonColumn(row.metadata),
-  }));
-  return parseStoredSummary(raw, executionId, where);
-}
-
-function checkpointOf(row: Row, executionId: string): StoredCheckpoint {
-  const where = `table checkpoints, row "${String(row.id)}"`;
-  const raw = readStored(executionId, where, () => jsonColumn(row.record));
-  const checkpoint = parseStoredCheckpoint(raw, executionId, where);
-  if (checkpoint.id !== row.id) throw corruptRecord(executionId, where, `the record has id "${checkpoint.id}"`);
-  if (typeof row.journal_seq !== 'number') throw corruptRecord(executionId, where, 'journal_seq is not a number');
-  return { checkpoint, journalSeq: row.journal_seq };
 }
 
 class SqliteEngine implements StoreEngine {
@@ -207,21 +177,14 @@ class SqliteEngine implements StoreEngine {
   private load(executionId: string): StoredExecution | null {
     const row = this.selectExecution.get({ id: executionId });
     if (row === undefined) return null;
-    const journal = this.selectJournal.all({ id: executionId }).map((entryRow) => {
-      const where = `table journal, row seq ${String(entryRow.seq)}`;
-      const raw = readStored(executionId, where, () => jsonColumn(entryRow.payload));
-      if (typeof entryRow.seq !== 'number') throw corruptRecord(executionId, where, 'seq is not a number');
-      const entry = parseStoredEntry(raw, entryRow.seq, executionId, where);
-      if (entry.kind !== entryRow.kind) throw corruptRecord(executionId, where, `kind column says "${String(entryRow.kind)}", payload "${entry.kind}"`);
-      return entry;
-    });
-    const checkpoints = this.selectCheckpoints.all({ id: executionId }).map((cp) => checkpointOf(cp, executionId));
+    const journal = this.selectJournal.all({ id: executionId }).map((r) => journalEntryOf(r.seq, r.kind, r.payload, executionId));
+    const checkpoints = this.selectCheckpoints.all({ id: executionId }).map((r) => checkpointOf(r.id, r.journal_seq, r.record, executionId));
     return { summary: summaryOf(row), journal, checkpoints };
   }
 
   getCheckpoint(executionId: string, checkpointId: string): StoredCheckpoint | null {
     const row = this.selectCheckpoint.get({ id: executionId, checkpointId });
-    return row === undefined ? null : checkpointOf(row, executionId);
+    return row === undefined ? null : checkpointOf(row.id, row.journal_seq, row.record, executionId);
   }
 
   listCheckpoints(executionId: string): CheckpointSummary[] {

@@ -4,24 +4,31 @@
  *
  * @module
  */
-import type { AnyActorRef, InspectionEvent, Snapshot } from 'xstate';
+import type { ActorRefLike, InspectionEvent, Snapshot } from 'xstate';
 import { takenTransitions } from './transitions.js';
 
-/** Records transitions and snapshots per actor; `label` names an actor (null to ignore it). */
+function idOf(actor: ActorRefLike): string | null {
+  return 'id' in actor && typeof actor.id === 'string' ? actor.id : null;
+}
+
+/** Records transitions and snapshots per actor; `label` names an actor by its id (null to ignore it). */
 export class Recorder {
   /** Every transition key taken since creation, by every machine actor (for coverage). */
   readonly all: string[] = [];
   private transitions = new Map<string, string[]>();
   private snapshots = new Map<string, Snapshot<unknown>[]>();
 
-  constructor(private readonly label: (actor: AnyActorRef) => string | null) {}
+  constructor(private readonly label: (id: string) => string | null) {}
 
   /** The `inspect` option of `createActor`. */
   readonly inspect = (event: InspectionEvent): void => {
-    const label = this.label(event.actorRef);
+    const id = idOf(event.actorRef);
+    const label = id === null ? null : this.label(id);
     if (label === null) return;
     if (event.type === '@xstate.microstep') {
       const keys = takenTransitions(event);
+      // Stopping an actor is a microstep without transitions.
+      if (keys.length === 0) return;
       this.all.push(...keys);
       this.transitions.set(label, [...(this.transitions.get(label) ?? []), ...keys]);
     } else if (event.type === '@xstate.snapshot') {

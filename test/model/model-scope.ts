@@ -12,6 +12,7 @@
 import {
   createActor,
   createEmptyActor,
+  fromTransition,
   type AnyActorRef,
   type AnyActorScope,
   type AnyStateMachine,
@@ -37,8 +38,11 @@ export interface Trace {
 /** A recording scope; `take()` returns what was recorded since the last call. */
 export interface ModelScope {
   scope: AnyActorScope;
-  take(): Trace;
+  take: () => Trace;
 }
+
+/** The scope type a machine's `transition` expects (cast a {@link ModelScope} scope to it). */
+export type ScopeOf<TMachine extends AnyStateMachine> = Parameters<TMachine['transition']>[2];
 
 /** The target name of a send: `parent` for `sendParent`, else the child's id. */
 export const PARENT = 'parent';
@@ -75,18 +79,21 @@ function recordAction(self: AnyActorRef, action: ExecutableActionObject): Record
   }
 }
 
+const idle = fromTransition((state: null) => state, null);
+
 /**
- * A scope for `machine.transition(snapshot, event, scope)`.
+ * A scope for `machine.transition(snapshot, event, scope)`. Use one per call:
+ * the actors a transition spawns (never started) stay registered in the
+ * scope's system, which is garbage once the call's result is dropped.
  *
  * @example
- * const { scope, take } = createModelScope(stepMachine);
+ * const { scope, take } = createModelScope();
  * const next = stepMachine.transition(snapshot, { type: 'STEP.RUN' }, scope);
- * take().transitions; // ['step.pending|STEP.RUN|0', 'step.running.dispatch|always|0']
+ * take().transitions; // ['step.pending|STEP.RUN|0']
  */
-export function createModelScope(machine: AnyStateMachine): ModelScope {
-  const parent = createEmptyActor();
-  // Never started: it only lends `machine` an actor ref with a parent and a system.
-  const self: AnyActorRef = createActor(machine, { parent });
+export function createModelScope(): ModelScope {
+  // Never started: they only lend the machine a `self` with a parent and a system.
+  const self: AnyActorRef = createActor(idle, { parent: createEmptyActor() });
   let trace: Trace = { transitions: [], actions: [] };
   self.system.inspect((event) => {
     if (event.actorRef === self) trace.transitions.push(...takenTransitions(event));

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { getAdjacencyMap, getShortestPaths, getSimplePaths, type StatePath } from '@xstate/graph';
+import { getAdjacencyMap, getShortestPaths, getSimplePaths, type AdjacencyMap, type AdjacencyValue, type StatePath } from '@xstate/graph';
 import type { ActorLogic, EventObject, Snapshot } from 'xstate';
 
 /** What one model edge does: the declared transitions it takes (keys) and anything else the driver checks. */
@@ -22,10 +22,10 @@ export interface Model<S extends Snapshot<unknown>, E extends EventObject, T ext
   name: string;
   initial: S;
   events: readonly E[] | ((state: S) => readonly E[]);
-  serialize(state: S): string;
+  serialize: (state: S) => string;
   /** Stop exploring from a state (bounds counters). */
   stopWhen?: (state: S) => boolean;
-  step(state: S, event: E): { next: S; trace: T };
+  step: (state: S, event: E) => { next: S; trace: T };
 }
 
 /** One step of a path: the event sent, the state the model reaches, what the edge does. */
@@ -65,11 +65,24 @@ export interface GenerateOptions<S> {
   limit?: number;
 }
 
+/** One edge of the explored model. */
+export interface ModelEdge<S, E, T> {
+  state: S;
+  event: E;
+  next: S;
+  trace: T;
+}
+
 /** The generated paths and the model's size. */
 export interface GeneratedPaths<S, E, T> {
   paths: ModelPath<S, E, T>[];
+  /** Every edge explored (the adjacency map), for checks that need more than the paths. */
+  edgeList: ModelEdge<S, E, T>[];
   states: number;
   edges: number;
+  /** Paths found, per kind, before prefixes were dropped. */
+  found: Record<PathKind, number>;
+  /** Paths kept, per kind. */
   counts: Record<PathKind, number>;
 }
 
@@ -78,8 +91,27 @@ function memoized<S extends Snapshot<unknown>, E extends EventObject, T extends 
   model: Model<S, E, T>,
 ): { model: Model<S, E, T>; logic: ActorLogic<S, E> } {
   const cache = new Map<string, { next: S; trace: T }>();
+  // States and events are immutable: their serialisations are computed once.
+  const states = new WeakMap<S, string>();
+  const events = new WeakMap<E, string>();
+  const serialize = (state: S): string => {
+    let text = states.get(state);
+    if (text === undefined) {
+      text = model.serialize(state);
+      states.set(state, text);
+    }
+    return text;
+  };
+  const keyOf = (event: E): string => {
+    let text = events.get(event);
+    if (text === undefined) {
+      text = eventKey(event);
+      events.set(event, text);
+    }
+    return text;
+  };
   const step = (state: S, event: E): { next: S; trace: T } => {
-    const key = `${model.serialize(state)}\n${eventKey(event)}`;
+    const key = `${serialize(state)}\n${keyOf(event)}`;
     let edge = cache.get(key);
     if (edge === undefined) {
       edge = model.step(state, event);
@@ -92,7 +124,7 @@ function memoized<S extends Snapshot<unknown>, E extends EventObject, T extends 
     getInitialSnapshot: () => model.initial,
     getPersistedSnapshot: (state) => state,
   };
-  return { model: { ...model, step }, logic };
+  return { model: { ...model, serialize, step }, logic };
 }
 
 function traversal<S extends Snapshot<unknown>, E extends EventObject, T extends EdgeTrace>(
@@ -130,7 +162,8 @@ function toModelPath<S extends Snapshot<unknown>, E extends EventObject, T exten
 }
 
 function eventKey(event: EventObject): string {
-  return JSON.stringify(event, (_key, value: unknown) => (value instanceof Error ? { error: value.message } : value));
+  // Error payloads stringify to {}; a model tells its error events apart by type.
+  return JSON.stringify(event);
 }
 
 /** Drops paths whose event sequence is a prefix of another path's: every step is asserted anyway. */
@@ -170,13 +203,14 @@ export function generatePaths<S extends Snapshot<unknown>, E extends EventObject
     for (const step of path.steps) for (const key of step.trace.transitions) covered.add(key);
   }
   const shortestTo = new Map(shortest.map((path) => [model.serialize(path.steps.at(-1)?.state ?? path.initial), path]));
-  const adjacency = getAdjacencyMap(logic, options_);
-  let edges = 0;
+  const adjacency: AdjacencyMap<S, E> = getAdjacencyMap(logic, options_);
+  const edgeList: ModelEdge<S, E, T>[] = [];
   const cover: ModelPath<S, E, T>[] = [];
-  for (const [serialized, { state, transitions }] of Object.entries(adjacency)) {
-    for (const { event } of Object.values(transitions)) {
-      edges++;
+  // Keys are branded strings, which Object.entries does not see as an index signature.
+  for (const [serialized, { state, transitions }] of Object.entries(adjacency) as [string, AdjacencyValue<S, E>][]) {
+    for (const { event } of Object.values(transitions) as { event: E }[]) {
       const { next, trace } = model.step(state, event);
+      edgeList.push({ state, event, next, trace });
       if (trace.transitions.every((key) => covered.has(key))) continue;
       const head = shortestTo.get(serialized);
       if (head === undefined) throw new Error(`${model.name}: no shortest path to ${serialized}`);
@@ -187,7 +221,8 @@ export function generatePaths<S extends Snapshot<unknown>, E extends EventObject
   const paths = withoutPrefixes([...shortest, ...simple, ...cover]);
   const counts: Record<PathKind, number> = { shortest: 0, simple: 0, transition: 0 };
   for (const path of paths) counts[path.kind]++;
-  return { paths, states: Object.keys(adjacency).length, edges, counts };
+  const found = { shortest: shortest.length, simple: simple.length, transition: cover.length };
+  return { paths, edgeList, states: Object.keys(adjacency).length, edges: edgeList.length, found, counts };
 }
 
 /** Readable one-line description of a path, for test names and failure messages. */

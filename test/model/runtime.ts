@@ -10,7 +10,7 @@ import type { StepRuntime } from '../../src/actors/step-logic.js';
 import { runWithTimeout } from '../../src/actors/run-with-timeout.js';
 import { SimulatedClock, type TimerHandle } from '../../src/clock.js';
 import type { AlternativeInput, ExecutorInput, StepFailure } from '../../src/machines/machine-types.js';
-import { T0 } from './fixtures.js';
+import { T0, failure } from './fixtures.js';
 
 /** A SimulatedClock whose next `setTimeout` can be made to throw (a failing clock). */
 export class FaultyClock extends SimulatedClock {
@@ -36,7 +36,15 @@ export class FaultyClock extends SimulatedClock {
   }
 }
 
-/** One call of a scripted executor, settled by the driver. */
+/** What a scripted executor rejects with when its signal aborts (cancel, stop, timeout). */
+export class AbortedAttempt extends Error {
+  override name = 'AbortedAttempt';
+  constructor(readonly reason: unknown) {
+    super('The attempt was aborted', { cause: reason });
+  }
+}
+
+/** One call of a scripted executor, settled by the driver (or by its signal aborting). */
 export interface ScriptedCall<I> {
   input: I;
   signal: AbortSignal;
@@ -50,8 +58,10 @@ export interface ScriptedRuntime extends StepRuntime {
   clock: FaultyClock;
   executeCalls: ScriptedCall<ExecutorInput>[];
   alternativeCalls: ScriptedCall<AlternativeInput>[];
-  /** Errors the planner was given, in order. */
+  /** Errors the planner was given for attempts that failed, in order. */
   plannedErrors: unknown[];
+  /** Errors the planner was given for attempts that had been aborted (nobody reads that plan). */
+  plannedAfterAbort: unknown[];
   /** Failure the planner returns next, per step id. */
   nextFailure: Map<string, StepFailure>;
   /** Error the planner throws next, per step id (makes the invoked actor reject). */
@@ -83,12 +93,22 @@ function scripted<I extends { stepId: string; timeoutMs: number | null }>(
               reject(error);
             },
           };
+          // Like well-behaved user code: give up when the signal aborts.
+          attemptSignal.addEventListener(
+            'abort',
+            () => {
+              if (!call.settled) call.reject(new AbortedAttempt(attemptSignal.reason));
+            },
+            { once: true },
+          );
           calls.push(call);
         }),
       { clock: runtime.clock, stepId: input.stepId, timeoutMs: input.timeoutMs, signal },
     );
   };
 }
+
+const abortedPlan = failure({ strategy: 'fail_fast', retryAllowed: false, planDescription: 'aborted attempt' });
 
 /**
  * A scripted runtime on a fresh {@link FaultyClock} at {@link T0}.
@@ -103,6 +123,7 @@ export function createScriptedRuntime(startMs = T0): ScriptedRuntime {
     executeCalls: [],
     alternativeCalls: [],
     plannedErrors: [],
+    plannedAfterAbort: [],
     nextFailure: new Map(),
     nextCrash: new Map(),
     callsAfterSeal: 0,
@@ -111,6 +132,10 @@ export function createScriptedRuntime(startMs = T0): ScriptedRuntime {
     executeAlternatives: () => Promise.reject(new Error('replaced below')),
     planFailure: (input, error) => {
       if (runtime.sealed) runtime.callsAfterSeal++;
+      if (error instanceof AbortedAttempt) {
+        runtime.plannedAfterAbort.push(error);
+        return abortedPlan;
+      }
       runtime.plannedErrors.push(error);
       const crash = runtime.nextCrash.get(input.stepId);
       if (crash !== undefined) {
@@ -135,4 +160,35 @@ export function pendingCall<I extends { stepId: string }>(calls: ScriptedCall<I>
     throw new Error(`No running call for step ${stepId} to settle`);
   }
   return call;
+}
+
+/**
+ * One runtime object whose calls go to a replaceable scripted runtime, so one
+ * actor logic built on it serves many restores (building a logic with
+ * `provide()` costs more than the restore itself).
+ */
+export interface SwitchableRuntime {
+  runtime: StepRuntime;
+  /** Routes every later call to a fresh scripted runtime at `now` and returns it. */
+  next(now: number): ScriptedRuntime;
+}
+
+/** A {@link SwitchableRuntime}. */
+export function createSwitchableRuntime(): SwitchableRuntime {
+  let current = createScriptedRuntime();
+  const runtime: StepRuntime = {
+    get clock() {
+      return current.clock;
+    },
+    execute: (input, signal) => current.execute(input, signal),
+    executeAlternatives: (input, signal) => current.executeAlternatives(input, signal),
+    planFailure: (input, error) => current.planFailure(input, error),
+  };
+  return {
+    runtime,
+    next: (now) => {
+      current = createScriptedRuntime(now);
+      return current;
+    },
+  };
 }

@@ -9,8 +9,11 @@ import type { SnapshotFrom } from 'xstate';
 import type { ExecutorOutcome, StepInput } from '../../src/machines/machine-types.js';
 import { stepMachine, type StepEvent } from '../../src/machines/step.machine.js';
 import { FAILURES, type FailureName } from './fixtures.js';
-import { createModelScope, type Trace } from './model-scope.js';
+import { createModelScope, type ScopeOf, type Trace } from './model-scope.js';
 import type { Model } from './paths.js';
+
+/** The scope the step machine's `transition` takes. */
+export type StepScope = ScopeOf<typeof stepMachine>;
 
 /** A step actor's snapshot. */
 export type StepSnapshot = SnapshotFrom<typeof stepMachine>;
@@ -121,21 +124,19 @@ export type StepTrace = Trace;
 
 /** The step machine as a {@link Model}. */
 export function createStepModel(config: StepModelConfig): Model<StepSnapshot, StepModelEvent, StepTrace> {
-  const { scope, take } = createModelScope(stepMachine);
-  // Invoke done/error events are not in StepEvent, but the machine handles them by type.
-  const transition = (state: StepSnapshot, event: StepModelEvent): StepSnapshot =>
-    stepMachine.transition(state, event as StepEvent, scope);
-  const initial = stepMachine.getInitialSnapshot(scope, config.input);
-  take();
   return {
     name: config.name,
-    initial,
+    initial: stepMachine.getInitialSnapshot(createModelScope().scope as StepScope, config.input),
     events: config.events,
     serialize: (state) => JSON.stringify({ value: state.value, context: state.context }),
     stopWhen: (state) => state.context.attempt >= config.stopAtAttempt,
     step: (state, event) => {
-      take();
-      const next = transition(state, event);
+      // A finished actor ignores every event; the pure transition() would still
+      // take the root-level STEP.CANCEL / STEP.SKIP handlers from a final state.
+      if (state.status !== 'active') return { next: state, trace: { transitions: [], actions: [] } };
+      const { scope, take } = createModelScope();
+      // Invoke done/error events are not in StepEvent, but the machine handles them by type.
+      const next = stepMachine.transition(state, event as StepEvent, scope as StepScope);
       return { next, trace: take() };
     },
   };

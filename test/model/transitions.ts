@@ -20,9 +20,10 @@ export function transitionKey(transition: AnyTransitionDefinition): string {
   const source = transition.source;
   const eventless = source.always?.indexOf(transition) ?? -1;
   if (eventless >= 0) return `${source.id}|${ALWAYS}|${eventless}`;
-  const index = source.transitions.get(transition.eventType)?.indexOf(transition) ?? -1;
-  if (index < 0) throw new Error(`Transition on ${transition.eventType} is not declared by ${source.id}`);
-  return `${source.id}|${transition.eventType}|${index}`;
+  const eventType = String(transition.eventType);
+  const index = source.transitions.get(eventType)?.indexOf(transition) ?? -1;
+  if (index < 0) throw new Error(`Transition on ${eventType} is not declared by ${source.id}`);
+  return `${source.id}|${eventType}|${index}`;
 }
 
 /**

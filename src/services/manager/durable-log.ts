@@ -6,7 +6,7 @@
  * @module
  */
 import { isoNow, type Clock } from '../../clock.js';
-import type { ExecutionStatus } from '../../constants.js';
+import { ExecutionStatus } from '../../constants.js';
 import { toError } from '../../errors.js';
 import type { StepRecord } from '../../machines/machine-types.js';
 import type { CheckpointStore, DurabilityMode, JournalEntry } from '../../stores/types.js';
@@ -25,6 +25,8 @@ export interface DurableLogOptions {
   clock: Clock;
   keepCheckpoints: number;
   metadata: Record<string, JsonValue>;
+  /** True when the store already holds the execution (a resume). */
+  stored: boolean;
 }
 
 /** One execution's writes to its store. */
@@ -43,6 +45,19 @@ export class DurableLog {
       executionId: options.executionId,
       durability: options.durability,
       keepCheckpoints: options.keepCheckpoints,
+      stored: options.stored,
+      initialSummary: () => {
+        const now = isoNow(options.clock);
+        return {
+          executionId: options.executionId,
+          pipelineId: options.pipelineId,
+          status: ExecutionStatus.PENDING,
+          createdAt: now,
+          updatedAt: now,
+          definitionHash: null,
+          metadata: { ...options.metadata },
+        };
+      },
     });
   }
 

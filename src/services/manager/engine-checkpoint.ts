@@ -7,8 +7,9 @@
  * @module
  */
 import { z } from 'zod';
-import { ErrorCode, type SerializedError } from '../../errors.js';
+import { ErrorCode } from '../../errors.js';
 import type { StepRecord } from '../../machines/machine-types.js';
+import { stepRecordSchema } from '../../stores/records.js';
 import { assertFormatVersion, jsonValueSchema, parseInput, type JsonValue } from '../../validation.js';
 
 /** Format version of {@link EngineCheckpointData}; newer ones are refused with CHECKPOINT_INCOMPATIBLE. */
@@ -26,30 +27,6 @@ export interface EngineCheckpointData {
   /** `progressTracker.exportProgress(executionId)`. */
   progress: JsonValue;
 }
-
-const serializedErrorSchema: z.ZodType<SerializedError> = z.lazy(() =>
-  z.object({
-    name: z.string(),
-    message: z.string(),
-    code: z.string().optional(),
-    stack: z.string().optional(),
-    retryable: z.boolean().optional(),
-    data: z.record(z.string(), z.unknown()).optional(),
-    cause: serializedErrorSchema.optional(),
-  }),
-) as z.ZodType<SerializedError>;
-
-const stepRecordSchema = z.object({
-  stepId: z.string().min(1),
-  stepName: z.string(),
-  status: z.enum(['completed', 'failed', 'skipped', 'cancelled']),
-  attempts: z.number().int().min(0),
-  retries: z.number().int().min(0),
-  recoveredBy: z.enum(['retry', 'skip', 'rollback', 'alternative_path']).nullable(),
-  error: serializedErrorSchema.nullable(),
-  reason: z.string().nullable(),
-  rollbackCheckpointId: z.string().nullable(),
-});
 
 const engineCheckpointSchema = z.object({
   formatVersion: z.literal(ENGINE_CHECKPOINT_FORMAT_VERSION),

@@ -69,6 +69,13 @@ export interface ExecutionJournalOptions {
   durability: DurabilityMode;
   /** Checkpoints kept per execution in the store. */
   keepCheckpoints: number;
+  /**
+   * The summary a store needs with an execution's first write, when that
+   * write carries none (a variable set before the execution started).
+   */
+  initialSummary: () => ExecutionSummary;
+  /** True when the store already holds the execution. */
+  stored: boolean;
 }
 
 /** Buffers and commits one execution's writes. */
@@ -77,6 +84,9 @@ export class ExecutionJournal {
   readonly durability: DurabilityMode;
   readonly #executionId: string;
   readonly #keepCheckpoints: number;
+  readonly #initialSummary: () => ExecutionSummary;
+  /** Whether a summary row has been written (or was there already). */
+  #summarySent: boolean;
   #buffer: JournalEntry[] = [];
   #summary: ExecutionSummary | undefined;
   #checkpoints: Checkpoint[] = [];
@@ -92,6 +102,8 @@ export class ExecutionJournal {
     this.durability = options.durability;
     this.#executionId = options.executionId;
     this.#keepCheckpoints = options.keepCheckpoints;
+    this.#initialSummary = options.initialSummary;
+    this.#summarySent = options.stored;
   }
 
   /** Queues an entry that needs no durability of its own; it is committed with the next commit or on the next tick. */
@@ -140,6 +152,8 @@ export class ExecutionJournal {
   #takeBatch(): StoreBatch {
     const batch: StoreBatch = { executionId: this.#executionId };
     if (this.#summary !== undefined) batch.summary = this.#summary;
+    else if (!this.#summarySent) batch.summary = this.#initialSummary();
+    if (batch.summary !== undefined) this.#summarySent = true;
     if (this.#buffer.length > 0) batch.journal = this.#buffer;
     if (this.#checkpoints.length > 0) {
       batch.checkpoints = this.#checkpoints;
@@ -151,6 +165,7 @@ export class ExecutionJournal {
   #requeue(batch: StoreBatch): void {
     // A failed commit keeps its entries, ahead of anything queued since.
     this.#buffer = [...(batch.journal ?? []), ...this.#buffer];
+    if (batch.summary !== undefined) this.#summarySent = false;
     this.#checkpoints = [...(batch.checkpoints ?? []), ...this.#checkpoints];
     if (this.#summary === undefined && batch.summary !== undefined) this.#summary = batch.summary;
   }

@@ -42,7 +42,8 @@ export interface VariableState {
 /** A name: a non-empty string (prototype keys are refused by `parseInput`). */
 const nameSchema = z.string().min(1, { message: 'Expected a non-empty name' });
 
-const metadataSchema = z.strictObject({
+/** Schema of {@link VariableMetadata} (strict). */
+export const variableMetadataSchema = z.strictObject({
   name: nameSchema,
   scope: z.enum(VariableScope),
   varType: z.enum(VariableType),
@@ -56,7 +57,7 @@ const metadataSchema = z.strictObject({
 
 // `value` is checked by toFrozenJson afterwards: one definition of "JSON value"
 // for setVariable and importState, and it yields the frozen copy we store.
-const entrySchema = z.strictObject({ value: z.unknown(), metadata: metadataSchema });
+const entrySchema = z.strictObject({ value: z.unknown(), metadata: variableMetadataSchema });
 
 const variablesSchema = z.record(nameSchema, entrySchema);
 
