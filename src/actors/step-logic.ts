@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { fromPromise } from 'xstate';
+import { fromPromise, type ActorSystem } from 'xstate';
 import type { Clock } from '../clock.js';
 import { toError } from '../errors.js';
 import { executionMachine } from '../machines/execution.machine.js';
@@ -65,21 +65,34 @@ function waitUntil(clock: Clock, deadline: number, signal: AbortSignal): Promise
   });
 }
 
-/** The step machine with its I/O actors provided. */
-export function createStepLogic(runtime: StepRuntime): typeof stepMachine {
+// xstate exports ActorSystem but not its `any` alias.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyActorSystem = ActorSystem<any>;
+
+/** Finds the runtime a step actor runs on, from its actor system. */
+type RuntimeLookup = (system: AnyActorSystem) => StepRuntime;
+
+function provideStepActors(runtimeOf: RuntimeLookup): typeof stepMachine {
   return stepMachine.provide({
     actors: {
-      stepExecutor: fromPromise<ExecutorOutcome, ExecutorInput>(({ input, signal }) =>
-        settleOutcome(runtime, input, runtime.execute(input, signal), signal),
+      stepExecutor: fromPromise<ExecutorOutcome, ExecutorInput>(({ input, signal, system }) => {
+        const runtime = runtimeOf(system);
+        return settleOutcome(runtime, input, runtime.execute(input, signal), signal);
+      }),
+      backoffTimer: fromPromise<null, BackoffInput>(({ input, signal, system }) =>
+        waitUntil(runtimeOf(system).clock, input.deadline, signal),
       ),
-      backoffTimer: fromPromise<null, BackoffInput>(({ input, signal }) =>
-        waitUntil(runtime.clock, input.deadline, signal),
-      ),
-      alternativeRunner: fromPromise<ExecutorOutcome, AlternativeInput>(({ input, signal }) =>
-        settleOutcome(runtime, input, runtime.executeAlternatives(input, signal), signal),
-      ),
+      alternativeRunner: fromPromise<ExecutorOutcome, AlternativeInput>(({ input, signal, system }) => {
+        const runtime = runtimeOf(system);
+        return settleOutcome(runtime, input, runtime.executeAlternatives(input, signal), signal);
+      }),
     },
   });
+}
+
+/** The step machine with its I/O actors provided, running on `runtime`. */
+export function createStepLogic(runtime: StepRuntime): typeof stepMachine {
+  return provideStepActors(() => runtime);
 }
 
 /**
@@ -89,4 +102,29 @@ export function createStepLogic(runtime: StepRuntime): typeof stepMachine {
  */
 export function createExecutionLogic(runtime: StepRuntime): typeof executionMachine {
   return executionMachine.provide({ actors: { step: createStepLogic(runtime) } });
+}
+
+const boundRuntimes = new WeakMap<AnyActorSystem, StepRuntime>();
+
+function boundRuntime(system: AnyActorSystem): StepRuntime {
+  const runtime = boundRuntimes.get(system);
+  if (runtime === undefined) {
+    throw new Error('No step runtime is bound to this actor system; call bindStepRuntime(actor, runtime) before actor.start()');
+  }
+  return runtime;
+}
+
+/**
+ * One execution logic for every manager of the process: `provide()` rebuilds
+ * the machines (about a third of a millisecond), too much to pay per
+ * execution. Each actor finds its runtime through its actor system, bound
+ * with {@link bindStepRuntime} before the actor starts.
+ */
+export const sharedExecutionLogic: typeof executionMachine = executionMachine.provide({
+  actors: { step: provideStepActors(boundRuntime) },
+});
+
+/** Binds the runtime the step actors of `actor` (a {@link sharedExecutionLogic} actor) run on. */
+export function bindStepRuntime(actor: { system: AnyActorSystem }, runtime: StepRuntime): void {
+  boundRuntimes.set(actor.system, runtime);
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { createActor, type Actor } from 'xstate';
-import { createExecutionLogic } from '../actors/step-logic.js';
+import { bindStepRuntime, sharedExecutionLogic } from '../actors/step-logic.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { StoredExecution } from '../stores/types.js';
 import {
@@ -87,7 +87,6 @@ export class ComprehensiveExecutionManager {
 
   readonly #inspect: InspectOption | undefined;
   readonly #runtime: ManagerStepRuntime;
-  readonly #logic: typeof executionMachine;
   #actor: ExecutionActor;
   readonly #records = new Map<string, StepRecord>();
   readonly #outputs = new Map<string, unknown>();
@@ -134,7 +133,6 @@ export class ComprehensiveExecutionManager {
         this.updateStepProgress(stepId, percentage, message);
       },
     });
-    this.#logic = createExecutionLogic(this.#runtime);
     this.#actor = this.#startActor(undefined);
     const store = options.store;
     if (store !== undefined) {
@@ -591,7 +589,7 @@ export class ComprehensiveExecutionManager {
   }
 
   #startActor(snapshot: EngineCheckpointData['actor'] | undefined): ExecutionActor {
-    const actor = createActor(this.#logic, {
+    const actor = createActor(sharedExecutionLogic, {
       input: { executionId: this.executionId, pipelineId: this.pipelineId },
       clock: this.clock,
       ...(snapshot === undefined ? {} : { snapshot: snapshot as never }),
@@ -609,6 +607,7 @@ export class ComprehensiveExecutionManager {
     actor.on('step.status', (event) => {
       this.#onStepStatus(event);
     });
+    bindStepRuntime(actor, this.#runtime);
     actor.start();
     return actor;
   }
