@@ -19,7 +19,7 @@ import {
 import { ErrorCode, ExecutionError, serializeError, toError } from '../errors.js';
 import type { executionMachine, ExecutionEmitted } from '../machines/execution.machine.js';
 import type { StepRecord } from '../machines/machine-types.js';
-import { idSchema, parseInput, requireFinite, requireId } from '../validation.js';
+import { idSchema, parseInput, requireFinite, requireId, type JsonValue } from '../validation.js';
 import { ExecutionContext, type Checkpoint } from './context/index.js';
 import {
   readEngineCheckpoint,
@@ -431,10 +431,12 @@ export class ComprehensiveExecutionManager {
     this.#assertLive();
     const engine: EngineCheckpointData = {
       formatVersion: ENGINE_CHECKPOINT_FORMAT_VERSION,
-      actor: toJsonValue(this.#actor.getPersistedSnapshot()) as EngineCheckpointData['actor'],
+      // The context copies and validates extensions in one walk (undefined
+      // fields dropped), so the snapshot and progress go in as they are.
+      actor: this.#actor.getPersistedSnapshot() as unknown as EngineCheckpointData['actor'],
       steps: Object.fromEntries(this.#records),
       outputs: Object.fromEntries([...this.#outputs].map(([id, output]) => [id, toJsonValue(output)])),
-      progress: toJsonValue(this.progressTracker.exportProgress(this.executionId)),
+      progress: this.progressTracker.exportProgress(this.executionId) as unknown as JsonValue,
     };
     const checkpoint = this.executionContext.createCheckpoint(description, { engine });
     this.#log?.checkpoint(checkpoint);
@@ -516,9 +518,9 @@ export class ComprehensiveExecutionManager {
     this.#shutDown = true;
     this.#actor.stop();
     for (const unsubscribe of this.#unsubscribers.splice(0)) unsubscribe();
-    const cancelled = new ExecutionError(ErrorCode.ManagerShutDown, 'The manager was shut down');
+    const cancelled = this.#waiters.size === 0 ? null : new ExecutionError(ErrorCode.ManagerShutDown, 'The manager was shut down');
     for (const [stepId, resolve] of this.#waiters) {
-      resolve({ ...emptyRecord(stepId), status: 'cancelled', error: serializeError(cancelled), reason: cancelled.message });
+      resolve({ ...emptyRecord(stepId), status: 'cancelled', error: serializeError(cancelled), reason: 'The manager was shut down' });
     }
     this.#waiters.clear();
     this.recoveryManager.shutdown();
