@@ -436,7 +436,7 @@ export class ComprehensiveExecutionManager {
       actor: this.#actor.getPersistedSnapshot() as unknown as EngineCheckpointData['actor'],
       steps: Object.fromEntries(this.#records),
       outputs: Object.fromEntries([...this.#outputs].map(([id, output]) => [id, toJsonValue(output)])),
-      progress: this.progressTracker.exportProgress(this.executionId) as unknown as JsonValue,
+      progress: this.progressTracker.exportProgress(this.executionId),
     };
     const checkpoint = this.executionContext.createCheckpoint(description, { engine });
     this.#log?.checkpoint(checkpoint);
