@@ -19,7 +19,7 @@ import {
 import { ErrorCode, ExecutionError, serializeError, toError } from '../errors.js';
 import type { executionMachine, ExecutionEmitted } from '../machines/execution.machine.js';
 import type { StepRecord } from '../machines/machine-types.js';
-import { idSchema, parseInput, requireFinite, requireId, type JsonValue } from '../validation.js';
+import { idSchema, parseInput, requireFinite, requireId } from '../validation.js';
 import { ExecutionContext, type Checkpoint } from './context/index.js';
 import {
   readEngineCheckpoint,
