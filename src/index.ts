@@ -212,3 +212,30 @@ export {
   type OpenExecutionOptions,
   type ResumeExecutionOptions,
 } from './services/open-execution.js';
+
+// The pipeline runner
+export {
+  DEFAULT_CONCURRENCY,
+  definePipeline,
+  findCycle,
+  isPipeline,
+  restoreStoredExecution,
+  runPipeline,
+  type ConditionContext,
+  type Pipeline,
+  type PipelineDefinition,
+  type PipelineEventHandler,
+  type PipelineResult,
+  type PipelineRun,
+  type PipelineRunHandle,
+  type PipelineStep,
+  type PipelineStepContext,
+  type PipelineStepDefinition,
+  type RestoreStoredOptions,
+  type RestoreStoredResult,
+  type RunPipelineOptions,
+  type RunStart,
+  type StepRecoveryFunction,
+  type StepResult,
+  type StepRun,
+} from './runner/index.js';

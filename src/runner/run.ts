@@ -34,7 +34,10 @@ export interface RunStart {
 
 /** The handle of {@link runPipeline}: {@link PipelineRun} plus `started`. */
 export interface PipelineRunHandle extends PipelineRun {
-  /** Resolves once the execution is open and started (rejects like `done`). */
+  /**
+   * Resolves once the execution is open and started, before any step starts
+   * (rejects like `done`).
+   */
   readonly started: Promise<RunStart>;
 }
 
@@ -145,17 +148,23 @@ export function runPipeline<TInput = unknown>(pipeline: Pipeline<TInput>, option
     const unsubscribe = manager.progressTracker.addEventHandler((event: ProgressEvent) => {
       if (event.executionId === executionId) hub.publish(event);
     });
-    const unregister = registerPipelineRecovery(manager.recoveryManager, pipeline.steps as Pipeline<never>['steps']);
+    const unregister = registerPipelineRecovery(manager.recoveryManager, pipeline.steps);
     try {
       const resumed = manager.resumed;
       const storedStatus = manager.getExecutionStatus().status;
       const ended = resumed && (storedStatus === ExecutionStatus.COMPLETED || storedStatus === ExecutionStatus.FAILED);
-      // A stored run that already ended is reported, not run again.
+      // A stored run that already ended is reported, not run again; one
+      // paused when its process stopped goes on.
+      if (resumed && storedStatus === ExecutionStatus.PAUSED) manager.resumeExecution();
       if (!ended) manager.startExecution(pipeline.steps.length);
       const current = new Scheduler(manager, { pipeline, concurrency: options.concurrency ?? DEFAULT_CONCURRENCY, input: options.input as TInput });
       const first = current.result(resumed);
       resolveStarted({ resumed, status: first.status, steps: first.steps });
       if (ended) return first;
+      // Whoever awaits `started` sees the snapshot before any step starts.
+      await new Promise<void>((resolve) => {
+        setImmediate(resolve);
+      });
       scheduler = current;
       if (options.signal?.aborted === true) onAbort();
       if (pendingCancel !== null) current.cancel(pendingCancel);
@@ -169,12 +178,13 @@ export function runPipeline<TInput = unknown>(pipeline: Pipeline<TInput>, option
       } finally {
         unsubscribe();
         hub.close();
-        options.signal?.removeEventListener('abort', onAbort);
       }
     }
   };
 
-  const done = drive();
+  const done = drive().finally(() => {
+    options.signal?.removeEventListener('abort', onAbort);
+  });
   done.catch((error: unknown) => {
     rejectStarted(error);
     hub.close();

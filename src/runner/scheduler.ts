@@ -15,7 +15,6 @@
  *
  * @module
  */
-import { ExecutionStatus } from '../constants.js';
 import { CancelledError, toError } from '../errors.js';
 import type { ComprehensiveExecutionManager, StepRunOptions } from '../services/manager.js';
 import type { StepExecutor } from '../services/manager/step-runtime.js';
@@ -59,8 +58,11 @@ export class Scheduler<TInput> {
   readonly #manager: ComprehensiveExecutionManager;
   readonly #options: SchedulerOptions<TInput>;
   readonly #steps: readonly PipelineStep<TInput>[];
+  readonly #byId: ReadonlyMap<string, PipelineStep<TInput>>;
   readonly #state = new Map<string, StepState>();
   readonly #outputs: Record<string, unknown> = {};
+  /** Steps finished before this run started (a resumed execution). */
+  readonly #earlier = new Set<string>();
   readonly #wake = new Wake();
   /** Aborted on cancel: reaches `when` conditions (the manager aborts running steps). */
   readonly #abort = new AbortController();
@@ -70,16 +72,22 @@ export class Scheduler<TInput> {
   #openGate: () => void = () => undefined;
   #cancelReason: string | null = null;
   #fatal: { error: unknown } | null = null;
+  #syncScheduled = false;
+  #managerPaused = false;
+  #managerCancelled = false;
+  #finished = false;
 
   constructor(manager: ComprehensiveExecutionManager, options: SchedulerOptions<TInput>) {
     this.#manager = manager;
     this.#options = options;
     this.#steps = options.pipeline.steps;
+    this.#byId = new Map(this.#steps.map((step) => [step.id, step]));
     for (const step of this.#steps) {
       // Steps a resumed execution already finished are not run again.
       const record = manager.getStepRecord(step.id);
       const done = record?.status === 'completed' || record?.status === 'skipped';
       this.#state.set(step.id, done ? record.status : 'pending');
+      if (done) this.#earlier.add(step.id);
       if (record?.status === 'completed') this.#outputs[step.id] = manager.getStepOutput(step.id);
     }
   }
@@ -90,52 +98,88 @@ export class Scheduler<TInput> {
 
   /** Stops starting steps; the manager aborts the running ones. */
   cancel(reason: string): void {
-    if (this.#cancelReason !== null) return;
+    if (this.#cancelReason !== null || this.#finished) return;
     this.#cancelReason = reason;
     this.#abort.abort(new CancelledError(reason));
-    try {
-      this.#manager.cancelExecution(reason);
-    } catch (error) {
-      this.#fail(error);
-    }
     this.#openGate();
+    this.#scheduleSync();
     this.#wake.notify();
   }
 
   /** Stops starting steps (the manager's pause); steps in flight finish. */
   pause(): void {
-    if (this.#paused || this.#stopping) return;
+    if (this.#paused || this.#stopping || this.#finished) return;
     this.#paused = true;
     this.#resumeGate = new Promise((resolve) => {
       this.#openGate = resolve;
     });
-    this.#manager.pauseExecution();
+    this.#scheduleSync();
   }
 
   /** Continues a paused run. */
   resume(): void {
     if (!this.#paused) return;
     this.#paused = false;
-    if (!this.#stopping) this.#manager.resumeExecution();
     this.#openGate();
+    this.#scheduleSync();
     this.#wake.notify();
+  }
+
+  /**
+   * Controls often come from event handlers, which run inside a manager call
+   * (a step starting, a step finishing): the manager hears about them once
+   * that call has returned.
+   */
+  #scheduleSync(): void {
+    if (this.#syncScheduled) return;
+    this.#syncScheduled = true;
+    queueMicrotask(() => {
+      this.#syncScheduled = false;
+      this.#syncManager();
+    });
+  }
+
+  /** Brings the manager to the requested pause/cancel state (never called inside a manager call). */
+  #syncManager(): void {
+    if (this.#finished) return;
+    try {
+      if (this.#cancelReason !== null) {
+        if (!this.#managerCancelled) {
+          this.#managerCancelled = true;
+          this.#manager.cancelExecution(this.#cancelReason);
+        }
+        return;
+      }
+      if (this.#paused === this.#managerPaused || this.#fatal !== null) return;
+      this.#managerPaused = this.#paused;
+      if (this.#paused) this.#manager.pauseExecution();
+      else this.#manager.resumeExecution();
+    } catch (error) {
+      this.#fail(error);
+    }
   }
 
   /** Runs until every step has ended or the run was cancelled; ends the execution. */
   async run(): Promise<void> {
-    for (;;) {
-      if (!this.#stopping && !this.#paused) this.#startReady();
-      if (this.#active === 0 && !(this.#paused && !this.#stopping && this.#hasRunnable())) break;
-      await this.#wake.wait();
+    try {
+      for (;;) {
+        this.#syncManager();
+        if (!this.#stopping && !this.#paused) this.#startReady();
+        if (this.#active === 0 && !(this.#paused && !this.#stopping && this.#hasRunnable())) break;
+        await this.#wake.wait();
+      }
+      this.#syncManager();
+      if (this.#fatal !== null) throw toError(this.#fatal.error);
+      if (this.#cancelReason !== null) return;
+      this.#skipBlocked();
+      const success = this.#steps.every((step) => {
+        const state = this.#state.get(step.id);
+        return state === 'completed' || state === 'skipped';
+      });
+      this.#manager.completeExecution(success);
+    } finally {
+      this.#finished = true;
     }
-    if (this.#fatal !== null) throw toError(this.#fatal.error);
-    if (this.#cancelReason !== null) return;
-    this.#skipBlocked();
-    const success = this.#steps.every((step) => {
-      const state = this.#state.get(step.id);
-      return state === 'completed' || state === 'skipped';
-    });
-    this.#manager.completeExecution(success);
   }
 
   /** The run's outcome, read from the manager (call before it shuts down). */
@@ -145,7 +189,8 @@ export class Scheduler<TInput> {
     const steps = this.#steps.map((step): StepResult => {
       const record = manager.getStepRecord(step.id);
       if (record?.status === 'completed') outputs[step.id] = manager.getStepOutput(step.id);
-      const progress = manager.progressTracker.getStepProgress(manager.executionId, step.id);
+      const earlier = this.#earlier.has(step.id);
+      const progress = earlier ? undefined : manager.progressTracker.getStepProgress(manager.executionId, step.id);
       return {
         id: step.id,
         name: step.name,
@@ -153,6 +198,7 @@ export class Scheduler<TInput> {
         attempts: record?.attempts ?? 0,
         retries: record?.retries ?? 0,
         durationSeconds: record === undefined ? null : (progress?.duration ?? null),
+        earlier,
         error: record?.status === 'failed' ? (record.error?.message ?? 'failed') : null,
         reason: record?.reason ?? null,
       };
@@ -166,6 +212,7 @@ export class Scheduler<TInput> {
     this.#fatal = { error };
     this.#abort.abort(error);
     // Running steps must not outlive a run that can no longer record them.
+    this.#managerCancelled = true;
     try {
       this.#manager.cancelExecution(`The run failed: ${toError(error).message}`);
     } catch {
@@ -203,7 +250,7 @@ export class Scheduler<TInput> {
     for (const id of step.dependsOn) {
       const state = this.#state.get(id);
       if (state === 'failed' || state === 'cancelled') return id;
-      const dependency = this.#steps.find((candidate) => candidate.id === id);
+      const dependency = this.#byId.get(id);
       if (state === 'pending' && dependency !== undefined && !seen.has(id)) {
         seen.add(id);
         const upstream = this.#blockedBy(dependency, seen);
@@ -218,9 +265,11 @@ export class Scheduler<TInput> {
   }
 
   #skipBlocked(): void {
-    for (const step of this.#steps) {
-      if (this.#state.get(step.id) !== 'pending') continue;
-      const upstream = this.#blockedBy(step);
+    // Reasons first: skipping a step changes what its dependents see.
+    const blocked = this.#steps
+      .filter((step) => this.#state.get(step.id) === 'pending')
+      .map((step) => ({ step, upstream: this.#blockedBy(step) }));
+    for (const { step, upstream } of blocked) {
       const direct = upstream !== null && step.dependsOn.includes(upstream);
       const reason =
         upstream === null ? 'its dependencies never completed' : `${direct ? 'dependency' : 'upstream step'} "${upstream}" did not complete`;
@@ -229,59 +278,56 @@ export class Scheduler<TInput> {
     }
   }
 
-  /** Waits while paused; false when the run stopped meanwhile. */
-  async #mayStart(): Promise<boolean> {
-    while (this.#paused && !this.#stopping) await this.#resumeGate;
-    return !this.#stopping;
-  }
-
   async #runStep(step: PipelineStep<TInput>): Promise<void> {
     const manager = this.#manager;
     const outputs = Object.freeze(Object.fromEntries(step.dependsOn.map((id) => [id, this.#outputs[id]])));
     const base = { input: this.#options.input, variables: manager.variableManager, outputs };
+    let go = true;
+    let conditionError: { error: unknown } | null = null;
     if (step.when !== undefined) {
-      let go: boolean;
       try {
         go = await step.when({ ...base, signal: this.#abort.signal });
       } catch (error) {
-        if (!(await this.#mayStart())) return this.#backToPending(step);
-        manager.completeStep(step.id, { success: false, error });
-        this.#state.set(step.id, 'failed');
-        return undefined;
+        conditionError = { error };
       }
-      if (!(await this.#mayStart())) return this.#backToPending(step);
-      if (!go) {
-        manager.skipStep(step.id, 'its condition was false');
-        this.#state.set(step.id, 'skipped');
-        return undefined;
+    }
+    while (this.#stopping || this.#paused) {
+      if (this.#stopping) {
+        this.#backToPending(step);
+        return;
       }
-    } else if (!(await this.#mayStart())) return this.#backToPending(step);
+      await this.#resumeGate;
+    }
+    // Synchronous from here to the manager call: no pause or cancel can slip in.
+    this.#syncManager();
+    if (conditionError !== null) {
+      manager.completeStep(step.id, { success: false, error: conditionError.error });
+      this.#state.set(step.id, 'failed');
+      return;
+    }
+    if (!go) {
+      manager.skipStep(step.id, 'its condition was false');
+      this.#state.set(step.id, 'skipped');
+      return;
+    }
     const toExecutor =
       (run: PipelineStep<TInput>['run']): StepExecutor =>
       (args) =>
         run({ ...base, signal: args.signal, attempt: args.attempt, resumed: args.resumed, reportProgress: args.reportProgress });
-    const plan = fixedPlanOf(step as PipelineStep<never>);
+    const plan = fixedPlanOf(step);
     const runOptions: StepRunOptions = {
       ...(step.alternatives.length === 0 ? {} : { alternatives: step.alternatives.map(toExecutor) }),
       ...(step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs }),
       ...(plan === undefined ? {} : { recoveryPlan: plan }),
     };
-    // No await between #mayStart() and this call: a pause cannot slip in.
     const ok = await manager.executeStepWithRecovery(step.id, step.name, toExecutor(step.run), runOptions);
     const record = manager.getStepRecord(step.id);
     const state: StepState = record?.status ?? (ok ? 'completed' : 'failed');
     this.#state.set(step.id, state);
     if (state === 'completed') this.#outputs[step.id] = manager.getStepOutput(step.id);
-    return undefined;
   }
 
-  #backToPending(step: PipelineStep<TInput>): undefined {
+  #backToPending(step: PipelineStep<TInput>): void {
     this.#state.set(step.id, 'pending');
-    return undefined;
-  }
-
-  /** The execution's status as the manager sees it. */
-  get status(): ExecutionStatus {
-    return this.#manager.getExecutionStatus().status;
   }
 }

@@ -7,14 +7,27 @@
  * @module
  */
 import { ErrorCategory, ErrorSeverity, RecoveryStrategy } from '../constants.js';
-import { RecoveryPlan, type ErrorInfo, type RecoveryManager } from '../services/recovery/index.js';
+import { RecoveryPlan, type ErrorInfo, type RecoveryManager, type RecoveryPlanInput } from '../services/recovery/index.js';
 import { retryPlanFor } from './define.js';
 import type { PipelineStep, StepRecoveryFunction } from './types.js';
+
+/**
+ * A plan of this copy of the package. A pipeline module loaded in its own
+ * module namespace (the CLI's fallback for `.ts` in a CommonJS package) makes
+ * its plans with another copy of the classes: they are rebuilt from JSON.
+ */
+export function ownPlan(value: RecoveryPlan | RecoveryPlanInput | null | undefined): RecoveryPlan | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (value instanceof RecoveryPlan) return value;
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') return RecoveryPlan.fromJSON(toJSON.call(value));
+  return new RecoveryPlan(value);
+}
 
 /** The plan a step runs with (`executeStepWithRecovery`'s `recoveryPlan`), if it has a fixed one. */
 export function fixedPlanOf(step: PipelineStep<never>): RecoveryPlan | undefined {
   if (step.retry !== undefined) return retryPlanFor(step.retry);
-  return step.recovery instanceof RecoveryPlan ? step.recovery : undefined;
+  return typeof step.recovery === 'function' ? undefined : ownPlan(step.recovery);
 }
 
 function noRollback(plan: RecoveryPlan, info: ErrorInfo): RecoveryPlan {
@@ -45,9 +58,8 @@ export function registerPipelineRecovery(recoveryManager: RecoveryManager, steps
     const dispatch = (info: ErrorInfo): RecoveryPlan | null => {
       const choose = functions.get(info.stepId);
       if (choose === undefined) return null;
-      const answer = choose(info);
-      if (answer === null || answer === undefined) return null;
-      return noRollback(answer instanceof RecoveryPlan ? answer : new RecoveryPlan(answer), info);
+      const plan = ownPlan(choose(info));
+      return plan === undefined ? null : noRollback(plan, info);
     };
     for (const category of Object.values(ErrorCategory)) {
       removers.push(recoveryManager.registerErrorHandler(category, dispatch));

@@ -27,7 +27,7 @@ export interface ConditionContext<TInput = unknown> {
 }
 
 /** What a step's `run` (and each of its `alternatives`) receives, once per attempt. */
-export interface StepContext<TInput = unknown> extends ConditionContext<TInput> {
+export interface PipelineStepContext<TInput = unknown> extends ConditionContext<TInput> {
   /** Aborted on timeout, cancellation and shutdown: pass it to your I/O. */
   signal: AbortSignal;
   /** 1 for the first call, +1 per retry. */
@@ -39,7 +39,7 @@ export interface StepContext<TInput = unknown> extends ConditionContext<TInput> 
 }
 
 /** A step's work; its resolved value is the step's output (JSON when the run has a store). */
-export type StepRun<TInput = unknown> = (ctx: StepContext<TInput>) => unknown;
+export type StepRun<TInput = unknown> = (ctx: PipelineStepContext<TInput>) => unknown;
 
 /**
  * Chooses the recovery of a failed attempt from the classified error.
@@ -160,8 +160,10 @@ export interface StepResult {
   /** Attempts of the step's latest run (0 when it never ran). */
   attempts: number;
   retries: number;
-  /** Seconds, when known. */
+  /** Seconds, when this run saw the step finish (null for steps finished in an earlier run). */
   durationSeconds: number | null;
+  /** True when the step had finished in an earlier run of this execution and was not run again. */
+  earlier: boolean;
   /** The error message of a failed step. */
   error: string | null;
   /** Why the step was skipped or cancelled. */
