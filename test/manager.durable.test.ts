@@ -11,6 +11,7 @@ import {
   listExecutions,
   openExecution,
   resumeExecution,
+  SimulatedClock,
   type CheckpointStore,
   type StoreBatch,
 } from '../src/index.js';
@@ -105,6 +106,39 @@ describe('a manager with a store', () => {
     let runs = 0;
     expect(await second.executeStepWithRecovery('risky', 'Risky', () => ++runs)).toBe(true);
     expect(runs).toBe(1);
+    await store.close();
+  });
+
+  it('journals a restore: a resume after it starts from the checkpoint, and keeps the recorded times', async () => {
+    const store = createSqliteStore({ filename: sqliteFile() });
+    const clock = new SimulatedClock(Date.parse('2026-03-01T10:00:00Z'));
+    const first = createComprehensiveExecutionManager({ executionId: 'journaled-restore', pipelineId: 'etl', store, clock });
+    first.startExecution(2);
+    await first.executeStepWithRecovery('a', 'A', () => 'a1');
+    const checkpoint = first.createCheckpoint('after a');
+    first.variableManager.setVariable('phase', 'b ran');
+    await first.executeStepWithRecovery('b', 'B', () => 'b1');
+    expect(first.restoreCheckpoint(checkpoint.id)).toBe(true);
+    await first.flush();
+
+    // A new process: the journal says b ran, then the execution went back to "after a".
+    const second = createComprehensiveExecutionManager({ executionId: 'journaled-restore', pipelineId: 'etl', store, clock });
+    expect(second.getStepRecord('a')?.status).toBe('completed');
+    expect(second.getStepRecord('b')).toBeUndefined();
+    expect(second.variableManager.hasVariable('phase')).toBe(false);
+    let bRuns = 0;
+    expect(await second.executeStepWithRecovery('b', 'B', () => `b${++bRuns + 1}`)).toBe(true);
+    expect(second.getStepOutput('b')).toBe('b2');
+    clock.advance(90_000);
+    second.completeExecution(true);
+    await second.shutdown();
+
+    const third = createComprehensiveExecutionManager({ executionId: 'journaled-restore', pipelineId: 'etl', store, clock });
+    expect(third.getExecutionStatus().metrics).toMatchObject({
+      startTime: '2026-03-01T10:00:00.000Z',
+      endTime: '2026-03-01T10:01:30.000Z',
+      duration: 90,
+    });
     await store.close();
   });
 

@@ -585,6 +585,13 @@ export class ComprehensiveExecutionManager {
     this.executionContext.startStep(start.stepId);
     this.progressTracker.startStep(this.executionId, start.stepId, start.stepName);
     this.#actor.send({ type: 'STEP.START', ...start });
+    if (!(start.stepId in this.#actor.getSnapshot().context.active) && !this.#records.has(start.stepId)) {
+      // A progress handler stopped the execution between the checks above
+      // and the actor's turn: the step never started; its caller must not wait.
+      const resolve = this.#waiters.get(start.stepId);
+      this.#waiters.delete(start.stepId);
+      resolve?.({ ...emptyRecord(start.stepId), stepName: start.stepName, reason: 'The execution stopped before the step started' });
+    }
     // Needs no commit of its own: it rides with the step's outcome, or is
     // committed on the next tick when the step takes longer than that.
     this.#log?.stepStarted(start.stepId, start.stepName, start.attempt ?? 1);
@@ -699,12 +706,25 @@ export class ComprehensiveExecutionManager {
       this.executionContext.importState({ ...contextState, checkpoints: stored.checkpoints.map((entry) => entry.checkpoint) });
       this.variableManager.importState(summary.variables);
       this.#replay(summary, summary.status);
+      this.#restoreTimes(summary);
       for (const [stepId, step] of summary.interrupted) this.#interrupted.set(stepId, step);
       this.#loadedSummary = summary;
       this.#resumed = true;
     } finally {
       log.muted = false;
     }
+  }
+
+  /** The replay ran now; the execution's times are those the journal recorded. */
+  #restoreTimes(summary: JournalSummary): void {
+    if (summary.startedAt === null) return;
+    const state = this.executionContext.exportState();
+    const ended = summary.endedAt ?? state.metrics.endTime;
+    const duration = ended === null ? null : Math.max(0, (Date.parse(ended) - Date.parse(summary.startedAt)) / 1000);
+    this.executionContext.importState({
+      ...state,
+      metrics: { ...state.metrics, startTime: summary.startedAt, endTime: ended, duration },
+    });
   }
 
   /** Brings a fresh actor, the context and the tracker to a journal's steps and status. */
@@ -829,6 +849,7 @@ export class ComprehensiveExecutionManager {
     // "Recovering" follows the restored actors.
     for (const stepId of knownBefore) this.recoveryManager.setStepRecovering(stepId, false);
     for (const stepId of this.#actor.getSnapshot().context.recovering) this.recoveryManager.setStepRecovering(stepId, true);
+    this.#log?.restored(checkpoint.id);
     this.progressTracker.emitEvent(this.executionId, ProgressEventType.CHECKPOINT_RESTORED, {
       message: checkpoint.description ?? 'Checkpoint restored',
       data: { checkpointId: checkpoint.id },

@@ -85,6 +85,7 @@ export const journalEntrySchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({ kind: z.literal('variable_deleted'), name: idSchema, contextId: idSchema.nullable(), at: isoTimestampSchema }),
   z.strictObject({ kind: z.literal('status'), status: z.enum(ExecutionStatus), at: isoTimestampSchema }),
+  z.strictObject({ kind: z.literal('checkpoint_restored'), checkpointId: idSchema, at: isoTimestampSchema }),
 ]);
 
 const batchSchema = z.strictObject({

@@ -46,7 +46,9 @@ export type JournalEntry =
       at: string;
     }
   | { kind: 'variable_deleted'; name: string; contextId: string | null; at: string }
-  | { kind: 'status'; status: ExecutionStatus; at: string };
+  | { kind: 'status'; status: ExecutionStatus; at: string }
+  /** The execution was rolled back to a checkpoint: what came before it in the journal is replaced by the checkpoint. */
+  | { kind: 'checkpoint_restored'; checkpointId: string; at: string };
 
 /** A journal entry as stored: numbered in write order within its execution (1, 2, ...). */
 export type StoredJournalEntry = JournalEntry & { seq: number };

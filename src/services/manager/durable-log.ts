@@ -135,6 +135,18 @@ export class DurableLog {
     }
   }
 
+  /** Commits a restore, so that a resume after it starts from the checkpoint too. */
+  restored(checkpointId: string): void {
+    if (this.journal.muted) return;
+    try {
+      this.journal
+        .commit({ kind: 'checkpoint_restored', checkpointId, at: isoNow(this.#options.clock) })
+        ?.catch(() => undefined);
+    } catch (error) {
+      this.#storeError = toError(error);
+    }
+  }
+
   /** Commits a checkpoint (durable when createCheckpoint returns, in sync mode). */
   checkpoint(checkpoint: Checkpoint): void {
     if (this.journal.muted) return;

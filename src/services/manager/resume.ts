@@ -9,6 +9,13 @@ import type { StepRecord } from '../../machines/machine-types.js';
 import type { StoredExecution } from '../../stores/types.js';
 import type { JsonValue } from '../../validation.js';
 import type { VariableMetadata, VariableState } from '../variables/index.js';
+import { readEngineCheckpoint, type EngineCheckpointData } from './engine-checkpoint.js';
+
+const TERMINAL: ReadonlySet<ExecutionStatus> = new Set([
+  ExecutionStatus.COMPLETED,
+  ExecutionStatus.FAILED,
+  ExecutionStatus.CANCELLED,
+]);
 
 /** A step that was started and never finished: its process died while it ran. */
 export interface InterruptedStep {
@@ -27,6 +34,9 @@ export interface JournalSummary {
   interrupted: Map<string, InterruptedStep>;
   /** The variables as the journal left them. */
   variables: VariableState;
+  /** When the execution first started running, and when it ended (null while it has not). */
+  startedAt: string | null;
+  endedAt: string | null;
 }
 
 /** Reads the journal once, in order. */
@@ -34,9 +44,14 @@ export function summarizeJournal(stored: StoredExecution, pipelineId: string): J
   const records = new Map<string, StepRecord>();
   const outputs = new Map<string, JsonValue>();
   const interrupted = new Map<string, InterruptedStep>();
-  const globals: Record<string, { value: JsonValue; metadata: VariableMetadata }> = {};
-  const contexts: Record<string, Record<string, { value: JsonValue; metadata: VariableMetadata }>> = {};
+  let globals: Record<string, { value: JsonValue; metadata: VariableMetadata }> = {};
+  let contexts: Record<string, Record<string, { value: JsonValue; metadata: VariableMetadata }>> = {};
+  let templates: Record<string, string> = {};
+  let dependencies: Record<string, string[]> = {};
   let status: ExecutionStatus = stored.summary.status;
+  let startedAt: string | null = null;
+  let endedAt: string | null = null;
+  const checkpoints = new Map(stored.checkpoints.map((entry) => [entry.checkpoint.id, entry.checkpoint]));
   for (const entry of stored.journal) {
     switch (entry.kind) {
       case 'step_started':
@@ -60,7 +75,28 @@ export function summarizeJournal(stored: StoredExecution, pipelineId: string): J
       }
       case 'status':
         status = entry.status;
+        if (entry.status === ExecutionStatus.RUNNING) startedAt ??= entry.at;
+        endedAt = TERMINAL.has(entry.status) ? entry.at : null;
         break;
+      case 'checkpoint_restored': {
+        // Everything before the restore gives way to the checkpoint. A
+        // checkpoint pruned since is gone: the journal goes on without it.
+        const checkpoint = checkpoints.get(entry.checkpointId);
+        if (checkpoint === undefined) break;
+        const engine = readEngineCheckpoint(checkpoint.extensions);
+        records.clear();
+        outputs.clear();
+        interrupted.clear();
+        for (const [stepId, record] of Object.entries(engine?.steps ?? {})) records.set(stepId, record);
+        for (const [stepId, output] of Object.entries(engine?.outputs ?? {})) outputs.set(stepId, output);
+        for (const [stepId, step] of Object.entries(inFlightSteps(engine))) interrupted.set(stepId, step);
+        globals = structuredClone(checkpoint.variables.variables);
+        contexts = structuredClone(checkpoint.variables.contexts);
+        templates = { ...checkpoint.variables.templates };
+        dependencies = structuredClone(checkpoint.variables.dependencies);
+        status = checkpoint.status;
+        break;
+      }
     }
   }
   const total = stored.summary.metadata.totalSteps;
@@ -70,6 +106,23 @@ export function summarizeJournal(stored: StoredExecution, pipelineId: string): J
     records,
     outputs,
     interrupted,
-    variables: { formatVersion: 1, pipelineId, variables: globals, templates: {}, dependencies: {}, contexts },
+    variables: { formatVersion: 1, pipelineId, variables: globals, templates, dependencies, contexts },
+    startedAt,
+    endedAt,
   };
+}
+
+/** Steps whose actors were alive in a checkpoint's snapshot: restored, they run again. */
+function inFlightSteps(engine: EngineCheckpointData | undefined): Record<string, InterruptedStep> {
+  const children = (engine?.actor as { children?: Record<string, { snapshot?: { context?: Record<string, unknown> } }> } | undefined)
+    ?.children;
+  const steps: Record<string, InterruptedStep> = {};
+  for (const [stepId, child] of Object.entries(children ?? {})) {
+    const context = child.snapshot?.context;
+    steps[stepId] = {
+      stepName: typeof context?.stepName === 'string' ? context.stepName : stepId,
+      attempt: typeof context?.attempt === 'number' ? context.attempt : 1,
+    };
+  }
+  return steps;
 }
