@@ -6,7 +6,7 @@
  * Run: npm run bench:steps   (or: npx tsx bench/step-overhead.ts)
  */
 import { performance } from 'node:perf_hooks';
-import { createActor, fromPromise, toPromise } from 'xstate';
+import { createActor, fromPromise, setup, toPromise } from 'xstate';
 import { createExecutionLogic } from '../src/actors/step-logic.js';
 import { systemClock } from '../src/clock.js';
 import { createComprehensiveExecutionManager } from '../src/services/manager.js';
@@ -53,6 +53,32 @@ async function actorLayerMicros(executions: number, stepsPerExecution: number): 
   return ((performance.now() - start) * 1000) / (executions * stepsPerExecution);
 }
 
+/**
+ * Baseline 2: a bare step *machine* (pending -> running, which invokes a
+ * promise actor -> done), created, started, run and stopped per step: the
+ * least a step can cost when it is an XState machine actor.
+ */
+const bareStepMachine = setup({ actors: { work: fromPromise(noop) } }).createMachine({
+  initial: 'pending',
+  states: {
+    pending: { on: { RUN: 'running' } },
+    running: { invoke: { src: 'work', onDone: 'done' } },
+    done: { type: 'final' },
+  },
+});
+
+async function bareStepMachineMicros(steps: number): Promise<number> {
+  const start = performance.now();
+  for (let i = 0; i < steps; i++) {
+    const actor = createActor(bareStepMachine);
+    actor.start();
+    actor.send({ type: 'RUN' });
+    await toPromise(actor);
+    actor.stop();
+  }
+  return ((performance.now() - start) * 1000) / steps;
+}
+
 async function engineMicros(executions: number, stepsPerExecution: number): Promise<number> {
   const start = performance.now();
   for (let e = 0; e < executions; e++) {
@@ -80,22 +106,35 @@ const shapes: [number, number][] = [
 const rounds = 5;
 // Warm up the JIT on both paths before measuring.
 await bareActorMicros(2000);
+await bareStepMachineMicros(2000);
 await engineMicros(20, 50);
 
-console.log('shape (N x S)   engine µs/step   actor layer µs/step   bare actor µs/step   engine/bare   actors/bare');
+console.log('µs per step (median of 5 rounds); ratios to the two baselines measured in the same run');
+console.log('shape (N x S)  engine  actor layer  bare promise actor  bare step machine  engine/promise  engine/step machine');
 for (const [executions, steps] of shapes) {
   const engine: number[] = [];
   const actors: number[] = [];
   const bare: number[] = [];
+  const bareMachine: number[] = [];
   for (let r = 0; r < rounds; r++) {
     bare.push(await bareActorMicros(executions * steps));
+    bareMachine.push(await bareStepMachineMicros(executions * steps));
     actors.push(await actorLayerMicros(executions, steps));
     engine.push(await engineMicros(executions, steps));
   }
   const e = median(engine);
   const a = median(actors);
   const b = median(bare);
+  const m = median(bareMachine);
   console.log(
-    `${`${executions} x ${steps}`.padEnd(15)} ${e.toFixed(1).padStart(14)} ${a.toFixed(1).padStart(21)} ${b.toFixed(1).padStart(20)} ${(e / b).toFixed(2).padStart(12)}x ${(a / b).toFixed(2).padStart(12)}x`,
+    [
+      `${executions} x ${steps}`.padEnd(13),
+      e.toFixed(1).padStart(7),
+      a.toFixed(1).padStart(12),
+      b.toFixed(1).padStart(19),
+      m.toFixed(1).padStart(18),
+      `${(e / b).toFixed(2)}x`.padStart(15),
+      `${(e / m).toFixed(2)}x`.padStart(20),
+    ].join(' '),
   );
 }

@@ -112,7 +112,7 @@ const stepEventHandlers = {
   'STEP.CANCEL': { guard: 'isActiveStep', actions: 'forwardToStep' },
   'STEP.RECORD': { guard: 'isInactiveRecord', actions: 'recordFinished' },
   'STEP.STATUS': { actions: 'trackStatus' },
-  'STEP.FINISHED': { actions: ['recordFinished', 'releaseStep'] },
+  'STEP.FINISHED': { actions: 'recordFinished' },
   'xstate.error.actor.*': { actions: 'recordCrashedStep' },
 } as const;
 
@@ -224,22 +224,18 @@ export const executionMachine = setup({
         isRecord ? { ...context.counts, started: context.counts.started + 1 } : context.counts,
         record.status,
       );
+      // A finished step's actor is stopped at once and only its record lives
+      // on (outside the actor), so snapshots and stop() stay cheap. One action
+      // (one assign) for all of it: this runs once per step.
+      if (!isRecord) enqueue(stopChild(record.stepId));
       enqueue.assign({
         counts,
         recovering: context.recovering.includes(record.stepId)
           ? context.recovering.filter((id) => id !== record.stepId)
           : context.recovering,
-        ...(isRecord ? { currentStepId: record.stepId } : {}),
+        ...(isRecord ? { currentStepId: record.stepId } : { active: without(context.active, record.stepId) }),
       });
       enqueue.emit({ type: 'step.finished', record, output: event.output });
-    }),
-    // A finished step's actor is stopped at once and only its record lives
-    // on (outside the actor), so snapshots and stop() stay cheap.
-    releaseStep: enqueueActions(({ enqueue, event, context }) => {
-      if (event.type !== 'STEP.FINISHED') return;
-      const { stepId } = event.record;
-      enqueue(stopChild(stepId));
-      enqueue.assign({ active: without(context.active, stepId) });
     }),
     // The execution ends while steps are in flight: their actors stop with
     // the parent, so their records are handed out here, as cancelled.
@@ -308,8 +304,8 @@ export const executionMachine = setup({
           { actions: 'trackStatus' },
         ],
         'STEP.FINISHED': [
-          { guard: 'finishEndsLastRecovery', target: '.steady', actions: ['recordFinished', 'releaseStep'] },
-          { actions: ['recordFinished', 'releaseStep'] },
+          { guard: 'finishEndsLastRecovery', target: '.steady', actions: 'recordFinished' },
+          { actions: 'recordFinished' },
         ],
         'xstate.error.actor.*': [
           { guard: 'crashEndsLastRecovery', target: '.steady', actions: 'recordCrashedStep' },
