@@ -239,3 +239,31 @@ export {
   type StepResult,
   type StepRun,
 } from './runner/index.js';
+
+// Scale-out on PostgreSQL: the store, its queue and the workers
+export {
+  POSTGRES_MIGRATIONS,
+  POSTGRES_SCHEMA_VERSION,
+  type PostgresMigration,
+} from './stores/postgres-migrations.js';
+export {
+  createPostgresStore,
+  type PostgresCheckpointStore,
+  type PostgresStoreOptions,
+  type PostgresStoreStats,
+  type WriteFence,
+} from './stores/postgres-store.js';
+export {
+  QueueStatus,
+  createWorker,
+  enqueue,
+  getQueueEntry,
+  queueCounts,
+  type EnqueueOptions,
+  type EnqueueResult,
+  type QueueEntry,
+  type Worker,
+  type WorkerOptions,
+  type WorkerStats,
+  type WorkerStopOptions,
+} from './workers/index.js';

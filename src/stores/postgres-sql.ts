@@ -8,6 +8,9 @@
  */
 import { createHash } from 'node:crypto';
 
+/** SQLSTATE of an optimistic write that found the heads changed (the store then takes the locking path). */
+export const STALE_HEADS = 'OR409';
+
 /** `name` as a quoted SQL identifier: `we"ird` -> `"we""ird"`. */
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
@@ -24,7 +27,10 @@ CREATE TABLE ${s}.executions (
   created_at      text COLLATE "C" NOT NULL,
   updated_at      text COLLATE "C" NOT NULL,
   definition_hash text,
-  metadata        text NOT NULL -- JSON object
+  metadata        text NOT NULL, -- JSON object
+  -- Bumped by every write of the execution: a writer that read version N
+  -- may write without further reads only while it is still N (optimistic path).
+  version         integer NOT NULL DEFAULT 1
 );
 CREATE INDEX executions_by_updated ON ${s}.executions (updated_at DESC, execution_id);
 CREATE INDEX executions_by_status ON ${s}.executions (status, updated_at DESC, execution_id);
@@ -50,6 +56,13 @@ CREATE TABLE ${s}.checkpoints (
   record       text NOT NULL -- JSON: the Checkpoint
 );
 CREATE INDEX checkpoints_by_execution ON ${s}.checkpoints (execution_id, position);
+
+-- Aborts an optimistic write whose expected heads no longer hold (and with it everything the statement did).
+CREATE FUNCTION ${s}.stale_heads() RETURNS boolean LANGUAGE plpgsql AS $fn$
+BEGIN
+  RAISE EXCEPTION 'orchestrator: an execution changed since this writer last saw it' USING ERRCODE = '${STALE_HEADS}';
+END
+$fn$;
 `;
 }
 
@@ -59,7 +72,8 @@ function schemaV2(s: string): string {
 CREATE TABLE ${s}.queue (
   execution_id     text COLLATE "C" PRIMARY KEY,
   pipeline_id      text COLLATE "C" NOT NULL,
-  input            text NOT NULL, -- JSON
+  input            text NOT NULL, -- JSON: the run's input
+  metadata         text NOT NULL DEFAULT '{}', -- JSON: kept with the execution (the CLI records the module path)
   status           text NOT NULL DEFAULT 'queued'
                    CHECK (status IN ('queued', 'running', 'completed', 'failed', 'cancelled')),
   owner            text,
@@ -89,6 +103,8 @@ export interface PostgresSql {
   lockExecutions: string;
   heads: string;
   apply: string;
+  /** The optimistic write statement of a shape (name and text, made once per shape). */
+  fastApply(shape: FastShape): { name: string; text: string };
   committed: string;
   selectExecution: string;
   selectCheckpoint: string;
@@ -96,10 +112,128 @@ export interface PostgresSql {
   listExecutions: string;
 }
 
+/** `$n::type` placeholders of consecutive parameters from `first`. */
+function params(first: number, types: readonly string[]): string {
+  return types.map((type, i) => `$${first + i}::${type}`).join(', ');
+}
+
+/** Journal rows: six parameters from `first`. */
+function journalCte(s: string, first: number): string {
+  return `journaled AS (
+        INSERT INTO ${s}.journal (execution_id, seq, kind, step_id, payload, at)
+        SELECT * FROM unnest(${params(first, ['text[]', 'integer[]', 'text[]', 'text[]', 'text[]', 'text[]'])})
+        RETURNING 1
+      )`;
+}
+
+/** Checkpoints, inserted in plan order so that the identity column keeps their order: six parameters from `first`. */
+function checkpointsCte(s: string, first: number): string {
+  return `checkpointed AS (
+        INSERT INTO ${s}.checkpoints (id, execution_id, created_at, description, journal_seq, record)
+        SELECT id, execution_id, created_at, description, journal_seq, record
+        FROM unnest(${params(first, ['text[]', 'text[]', 'text[]', 'text[]', 'integer[]', 'text[]'])})
+             WITH ORDINALITY AS t (id, execution_id, created_at, description, journal_seq, record, ord)
+        ORDER BY ord
+        RETURNING 1
+      )`;
+}
+
+/** Pruned checkpoint ids: one parameter. */
+function prunedCte(s: string, at: number): string {
+  return `pruned AS (DELETE FROM ${s}.checkpoints WHERE id = ANY($${at}::text[]) RETURNING 1)`;
+}
+
+/**
+ * Which parts an optimistic write has (each a group of parameters, in this
+ * order): executions at a known version, new executions, fences, journal
+ * rows, checkpoints, pruned checkpoints.
+ */
+export interface FastShape {
+  bumped: boolean;
+  created: boolean;
+  fence: boolean;
+  journal: boolean;
+  checkpoints: boolean;
+  pruned: boolean;
+}
+
+/** Parameters per group of {@link FastShape}. */
+export const FAST_GROUP_SIZES = { bumped: 8, created: 7, fence: 3, journal: 6, checkpoints: 6, pruned: 1 } as const;
+
+/**
+ * The optimistic write of one shape, in one autocommit statement (one round
+ * trip, no locks held between statements; only the parts the write has, as
+ * every CTE costs). Each execution must still be at the version seen (the
+ * UPDATE waits for a concurrent writer and re-checks the row), or still
+ * absent; the fences must hold. Otherwise stale_heads() aborts the whole
+ * statement and the store takes the locking path.
+ */
+function fastApplyText(s: string, shape: FastShape): string {
+  let next = 1;
+  const take = (group: keyof typeof FAST_GROUP_SIZES): number => {
+    const first = next;
+    next += FAST_GROUP_SIZES[group];
+    return first;
+  };
+  const ctes: string[] = [];
+  const checks: string[] = [];
+  if (shape.bumped) {
+    const first = take('bumped');
+    ctes.push(`bumped AS (
+        UPDATE ${s}.executions AS e SET
+          version = e.version + 1,
+          pipeline_id = CASE WHEN v.has_summary THEN v.pipeline_id ELSE e.pipeline_id END,
+          status = CASE WHEN v.has_summary THEN v.status ELSE e.status END,
+          updated_at = CASE WHEN v.has_summary THEN v.updated_at ELSE e.updated_at END,
+          definition_hash = CASE WHEN v.has_summary THEN v.definition_hash ELSE e.definition_hash END,
+          metadata = CASE WHEN v.has_summary THEN v.metadata ELSE e.metadata END
+        FROM unnest(${params(first, ['text[]', 'integer[]', 'boolean[]', 'text[]', 'text[]', 'text[]', 'text[]', 'text[]'])})
+             AS v (id, version, has_summary, pipeline_id, status, updated_at, definition_hash, metadata)
+        WHERE e.execution_id = v.id AND e.version = v.version AND e.execution_id = ANY($${first}::text[])
+        RETURNING e.execution_id
+      )`);
+    checks.push(`(SELECT count(*) FROM bumped) = cardinality($${first}::text[])`);
+  }
+  if (shape.created) {
+    const first = take('created');
+    ctes.push(`created AS (
+        INSERT INTO ${s}.executions (execution_id, pipeline_id, status, created_at, updated_at, definition_hash, metadata)
+        SELECT * FROM unnest(${params(first, ['text[]', 'text[]', 'text[]', 'text[]', 'text[]', 'text[]', 'text[]'])})
+        ON CONFLICT (execution_id) DO NOTHING
+        RETURNING execution_id
+      )`);
+    checks.push(`(SELECT count(*) FROM created) = cardinality($${first}::text[])`);
+  }
+  if (shape.fence) {
+    const first = take('fence');
+    ctes.push(fenceCte(s, `$${first}`, `$${first + 1}`, `$${first + 2}`));
+    checks.push(`(SELECT count(*) FROM fence) = cardinality($${first}::text[])`);
+  }
+  if (shape.journal) ctes.push(journalCte(s, take('journal')));
+  if (shape.checkpoints) ctes.push(checkpointsCte(s, take('checkpoints')));
+  if (shape.pruned) ctes.push(prunedCte(s, take('pruned')));
+  return `WITH ${ctes.join(', ')}
+      SELECT CASE WHEN ${checks.join(' AND ')} THEN true ELSE ${s}.stale_heads() END AS ok`;
+}
+
+/** Queue rows whose claim a fenced write must still hold, locked against a concurrent claim. */
+function fenceCte(s: string, ids: string, owners: string, attempts: string): string {
+  return `fence AS (
+        SELECT q.execution_id FROM ${s}.queue q
+        JOIN unnest(${ids}::text[], ${owners}::text[], ${attempts}::integer[]) AS f (id, owner, attempt)
+          ON q.execution_id = f.id AND q.owner = f.owner AND q.attempts = f.attempt
+        -- Spelled out for the planner: a key lookup, never a scan of a long queue.
+        WHERE q.execution_id = ANY(${ids}::text[])
+        ORDER BY q.execution_id
+        FOR SHARE OF q
+      )`;
+}
+
 /** Builds the SQL of the store in `schemaName`. */
 export function postgresSql(schemaName: string): PostgresSql {
   const s = quoteIdent(schemaName);
   const prefix = `orch_${createHash('sha1').update(schemaName).digest('hex').slice(0, 10)}_`;
+  const fastTexts = new Map<string, string>();
   return {
     schema: s,
     prefix,
@@ -115,58 +249,57 @@ CREATE TABLE IF NOT EXISTS ${s}.schema_version (version integer PRIMARY KEY, app
     // Two processes opening a fresh schema at once migrate it once: the second waits here.
     migrationLock: `SELECT pg_advisory_xact_lock(hashtext('orchestrator.migrate'), hashtext($1))`,
 
-    // One lock per execution, taken in key order so that two writers of
-    // overlapping executions never deadlock. It also covers executions that
-    // have no row yet, which SELECT ... FOR UPDATE could not.
+    // One advisory lock per execution, taken in key order so that two
+    // writers of overlapping executions never deadlock; it also covers
+    // executions that have no row yet, which FOR UPDATE could not. Then the
+    // rows themselves, which the optimistic path's UPDATE takes too.
     lockExecutions: `
-      SELECT pg_advisory_xact_lock(hashtext($1), k)
-      FROM (SELECT DISTINCT hashtext(id) AS k FROM unnest($2::text[]) AS id ORDER BY k) AS keys`,
+      SELECT (SELECT count(*) FROM (
+                SELECT pg_advisory_xact_lock(hashtext($1), k)
+                FROM (SELECT DISTINCT hashtext(id) AS k FROM unnest($2::text[]) AS id ORDER BY k) AS keys) AS a) AS locks,
+             (SELECT count(*) FROM (
+                SELECT 1 FROM ${s}.executions WHERE execution_id = ANY($2::text[]) ORDER BY execution_id FOR UPDATE) AS r) AS rows`,
     // Read after the locks, in a statement of its own: READ COMMITTED takes a
     // fresh snapshot per statement, so it sees every write committed before ours.
     heads: `
-      WITH fence AS (
-        SELECT q.execution_id FROM ${s}.queue q
-        JOIN unnest($3::text[], $4::text[], $5::integer[]) AS f (id, owner, attempt)
-          ON q.execution_id = f.id AND q.owner = f.owner AND q.attempts = f.attempt
-        ORDER BY q.execution_id
-        FOR SHARE OF q
-      )
-      SELECT i.id AS execution_id, e.created_at,
+      WITH ${fenceCte(s, '$3', '$4', '$5')}
+      SELECT i.id AS execution_id, e.created_at, e.version,
              COALESCE((SELECT MAX(j.seq) FROM ${s}.journal j WHERE j.execution_id = i.id), 0) AS last_seq,
              ARRAY(SELECT c.id FROM ${s}.checkpoints c WHERE c.execution_id = i.id ORDER BY c.position) AS checkpoint_ids,
              ARRAY(SELECT c.id FROM ${s}.checkpoints c WHERE c.id = ANY($2::text[])) AS taken,
              ARRAY(SELECT execution_id FROM fence) AS fenced
       FROM unnest($1::text[]) AS i (id)
       LEFT JOIN ${s}.executions e ON e.execution_id = i.id`,
-    // The whole plan in one statement (one round trip). Checkpoints are
-    // inserted in plan order, so the identity column keeps their order.
+    // The whole plan in one statement (one round trip). Every execution of
+    // the call gets one upsert (a row may change once per statement): its
+    // summary when the call has one, and always a version bump. A row
+    // without a summary (status '') exists already (planWrite checked), so
+    // only the update applies, keeping the stored columns.
     apply: `
       WITH upserted AS (
         INSERT INTO ${s}.executions AS e (execution_id, pipeline_id, status, created_at, updated_at, definition_hash, metadata)
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+        SELECT id, pipeline_id, status, created_at, updated_at, definition_hash, metadata
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+             AS v (id, pipeline_id, status, created_at, updated_at, definition_hash, metadata)
         ON CONFLICT (execution_id) DO UPDATE SET
-          pipeline_id = excluded.pipeline_id,
-          status = excluded.status,
-          updated_at = excluded.updated_at,
-          definition_hash = excluded.definition_hash,
-          metadata = excluded.metadata
-        RETURNING 1
-      ), journaled AS (
-        INSERT INTO ${s}.journal (execution_id, seq, kind, step_id, payload, at)
-        SELECT * FROM unnest($8::text[], $9::integer[], $10::text[], $11::text[], $12::text[], $13::text[])
-        RETURNING 1
-      ), checkpointed AS (
-        INSERT INTO ${s}.checkpoints (id, execution_id, created_at, description, journal_seq, record)
-        SELECT id, execution_id, created_at, description, journal_seq, record
-        FROM unnest($14::text[], $15::text[], $16::text[], $17::text[], $18::integer[], $19::text[])
-             WITH ORDINALITY AS t (id, execution_id, created_at, description, journal_seq, record, ord)
-        ORDER BY ord
-        RETURNING 1
-      ), pruned AS (
-        DELETE FROM ${s}.checkpoints WHERE id = ANY($20::text[]) RETURNING 1
-      )
-      SELECT (SELECT COUNT(*) FROM upserted) + (SELECT COUNT(*) FROM journaled)
-           + (SELECT COUNT(*) FROM checkpointed) + (SELECT COUNT(*) FROM pruned) AS changed`,
+          version = e.version + 1,
+          pipeline_id = CASE WHEN excluded.status <> '' THEN excluded.pipeline_id ELSE e.pipeline_id END,
+          status = CASE WHEN excluded.status <> '' THEN excluded.status ELSE e.status END,
+          updated_at = CASE WHEN excluded.status <> '' THEN excluded.updated_at ELSE e.updated_at END,
+          definition_hash = CASE WHEN excluded.status <> '' THEN excluded.definition_hash ELSE e.definition_hash END,
+          metadata = CASE WHEN excluded.status <> '' THEN excluded.metadata ELSE e.metadata END
+        RETURNING e.execution_id, e.version
+      ), ${journalCte(s, 8)}, ${checkpointsCte(s, 14)}, ${prunedCte(s, 20)}
+      SELECT execution_id, version FROM upserted`,
+    fastApply: (shape) => {
+      const key = (Object.keys(FAST_GROUP_SIZES) as (keyof FastShape)[]).map((group) => (shape[group] ? '1' : '0')).join('');
+      let text = fastTexts.get(key);
+      if (text === undefined) {
+        text = fastApplyText(s, shape);
+        fastTexts.set(key, text);
+      }
+      return { name: `${prefix}fast_${key}`, text };
+    },
     // After a connection died during COMMIT: did that transaction land?
     committed: `
       SELECT EXISTS (SELECT 1 FROM ${s}.journal WHERE execution_id = $1 AND seq = $2 AND payload = $3)
@@ -174,7 +307,7 @@ CREATE TABLE IF NOT EXISTS ${s}.schema_version (version integer PRIMARY KEY, app
 
     // One statement, one snapshot: the summary, journal and checkpoints agree.
     selectExecution: `
-      SELECT e.execution_id, e.pipeline_id, e.status, e.created_at, e.updated_at, e.definition_hash, e.metadata,
+      SELECT e.execution_id, e.pipeline_id, e.status, e.created_at, e.updated_at, e.definition_hash, e.metadata, e.version,
              j.seqs, j.kinds, j.payloads, c.ids, c.journal_seqs, c.records
       FROM ${s}.executions e
       LEFT JOIN LATERAL (

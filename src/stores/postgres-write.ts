@@ -1,16 +1,25 @@
 /**
- * The write path of the PostgreSQL store: one `write` (or several, grouped)
- * as one READ COMMITTED transaction of four statements: per-execution
- * advisory locks, the heads read under them, the whole plan applied in one
- * statement, COMMIT. Planning is {@link planWrite}, as in every store.
+ * The write path of the PostgreSQL store. Planning is {@link planWrite}, as
+ * in every store; only where the heads come from differs:
+ *
+ * - optimistic ({@link fastWrite}): from what this store last saw of each
+ *   execution (its version, journal length, checkpoints). The plan is
+ *   applied in ONE autocommit statement that only lands if every execution
+ *   is still at the version seen (or still absent) and every fence holds;
+ *   otherwise it aborts whole. One round trip per commit, as a bare INSERT.
+ * - locking ({@link lockedWrite}): one READ COMMITTED transaction: advisory
+ *   and row locks on the executions, the heads read under them, the plan
+ *   applied in one statement, COMMIT. Used when the heads are unknown or
+ *   stale, and to name the offending field of a refused write.
  *
  * @module
  */
 import type { PoolClient } from 'pg';
 import { ErrorCode, ExecutionError } from '../errors.js';
 import { planWrite } from './batch-plan.js';
-import type { PlannedBatch } from './batch-plan.js';
-import type { PostgresSql } from './postgres-sql.js';
+import type { ExecutionHead, PlannedBatch } from './batch-plan.js';
+import { FAST_GROUP_SIZES } from './postgres-sql.js';
+import type { FastShape, PostgresSql } from './postgres-sql.js';
 import type { ValidBatch } from './records.js';
 import { stepIdOf } from './records.js';
 import type { ExecutionSummary } from './types.js';
@@ -26,7 +35,7 @@ export interface WriteFence {
   attempt: number;
 }
 
-/** A row of this transaction that proves, after an unclear COMMIT, that it landed. */
+/** A row of a write that proves, after an unanswered commit, that it landed. */
 export interface CommitProof {
   executionId: string | null;
   seq: number | null;
@@ -34,7 +43,7 @@ export interface CommitProof {
   checkpointId: string | null;
 }
 
-/** Where a transaction failed: before COMMIT was sent (surely rolled back) or during it (unclear). */
+/** Where a write failed: before its commit was sent (surely not applied) or during it (unclear). */
 export class TransactionFailure extends Error {
   override name = 'TransactionFailure';
   constructor(
@@ -46,22 +55,45 @@ export class TransactionFailure extends Error {
   }
 }
 
+/** What this store last saw of an execution. `version: null` means it was not stored. */
+export interface KnownHead {
+  version: number | null;
+  createdAt: string | null;
+  lastSeq: number;
+  checkpointIds: readonly string[];
+}
+
+/** The heads this store saw last, per execution (bounded: the oldest are forgotten). */
+export class KnownHeads {
+  readonly #heads = new Map<string, KnownHead>();
+  constructor(private readonly capacity = 10_000) {}
+
+  get(executionId: string): KnownHead | undefined {
+    return this.#heads.get(executionId);
+  }
+
+  set(executionId: string, head: KnownHead): void {
+    this.#heads.delete(executionId);
+    this.#heads.set(executionId, head);
+    if (this.#heads.size > this.capacity) {
+      const oldest = this.#heads.keys().next();
+      if (oldest.done !== true) this.#heads.delete(oldest.value);
+    }
+  }
+
+  forget(executionIds: Iterable<string>): void {
+    for (const id of executionIds) this.#heads.delete(id);
+  }
+}
+
 interface HeadRow {
   execution_id: string;
   created_at: string | null;
+  version: number | null;
   last_seq: number;
   checkpoint_ids: string[];
   taken: string[];
   fenced: string[];
-}
-
-/** The apply statement's parameters, column by column. */
-interface Columns {
-  summaries: string[][];
-  journal: (string | number | null)[][];
-  checkpoints: (string | number | null)[][];
-  pruned: string[];
-  proof: CommitProof | null;
 }
 
 function leaseLost(fence: WriteFence): ExecutionError {
@@ -72,50 +104,6 @@ function leaseLost(fence: WriteFence): ExecutionError {
   );
 }
 
-function summaryColumns(summary: ExecutionSummary): string[] {
-  return [
-    summary.executionId,
-    summary.pipelineId,
-    summary.status,
-    summary.createdAt,
-    summary.updatedAt,
-    summary.definitionHash as string,
-    JSON.stringify(summary.metadata),
-  ];
-}
-
-/** Turns a plan into the apply statement's columns. */
-function toColumns(plan: readonly PlannedBatch[]): Columns {
-  // An upsert may touch a row once per statement: the last summary of an execution wins (it is the state after the call).
-  const summaries = new Map<string, ExecutionSummary>();
-  const inserted = new Set<string>();
-  const prunedIds = new Set<string>();
-  for (const batch of plan) {
-    if (batch.summary !== null) summaries.set(batch.executionId, batch.summary);
-    for (const { checkpoint } of batch.checkpoints) inserted.add(checkpoint.id);
-    for (const id of batch.pruned) prunedIds.add(id);
-  }
-  const summaryRows = [...summaries.values()].map(summaryColumns);
-  const journal: (string | number | null)[][] = [];
-  const checkpoints: (string | number | null)[][] = [];
-  let proof: CommitProof | null = null;
-  for (const batch of plan) {
-    for (const { seq, ...entry } of batch.entries) {
-      const payload = JSON.stringify(entry);
-      journal.push([batch.executionId, seq, entry.kind, stepIdOf(entry), payload, entry.at]);
-      proof ??= { executionId: batch.executionId, seq, payload, checkpointId: null };
-    }
-    for (const { checkpoint, journalSeq } of batch.checkpoints) {
-      // A checkpoint pruned within the same call is never written.
-      if (prunedIds.has(checkpoint.id)) continue;
-      checkpoints.push([checkpoint.id, batch.executionId, checkpoint.createdAt, checkpoint.description, journalSeq, JSON.stringify(checkpoint)]);
-      proof ??= { executionId: null, seq: null, payload: null, checkpointId: checkpoint.id };
-    }
-  }
-  const pruned = [...prunedIds].filter((id) => !inserted.has(id));
-  return { summaries: summaryRows, journal, checkpoints, pruned, proof };
-}
-
 /** Transposes rows into one array per column (for `unnest`). */
 function transpose<T>(rows: readonly T[][], width: number): T[][] {
   const columns: T[][] = Array.from({ length: width }, () => []);
@@ -123,58 +111,117 @@ function transpose<T>(rows: readonly T[][], width: number): T[][] {
   return columns;
 }
 
+/** A plan as statement parameters, plus what the store knows after it lands. */
+interface Applied {
+  /** Last summary per execution in the call (an upsert may touch a row once per statement). */
+  summaries: Map<string, ExecutionSummary>;
+  /** Rows of the data parts: journal entries, checkpoints, and the stored checkpoints to delete. */
+  data: { journal: (string | number | null)[][]; checkpoints: (string | number | null)[][]; pruned: string[] };
+  /** Heads after the write, versions still to be filled in. */
+  after: Map<string, KnownHead>;
+  proof: CommitProof | null;
+}
+
+function summaryColumns(summary: ExecutionSummary): string[] {
+  const { executionId, pipelineId, status, createdAt, updatedAt, definitionHash, metadata } = summary;
+  return [executionId, pipelineId, status, createdAt, updatedAt, definitionHash as string, JSON.stringify(metadata)];
+}
+
+function toApplied(plan: readonly PlannedBatch[], head: (executionId: string) => ExecutionHead): Applied {
+  const summaries = new Map<string, ExecutionSummary>();
+  const after = new Map<string, KnownHead>();
+  const prunedIds = new Set(plan.flatMap((b) => b.pruned));
+  const inserted = new Set<string>();
+  const journal: (string | number | null)[][] = [];
+  const checkpoints: (string | number | null)[][] = [];
+  let proof: CommitProof | null = null;
+  for (const batch of plan) {
+    const id = batch.executionId;
+    const known = after.get(id) ?? { version: null, ...headOf(head(id)) };
+    if (batch.summary !== null) summaries.set(id, batch.summary);
+    for (const { seq, ...entry } of batch.entries) {
+      const payload = JSON.stringify(entry);
+      journal.push([id, seq, entry.kind, stepIdOf(entry), payload, entry.at]);
+      proof ??= { executionId: id, seq, payload, checkpointId: null };
+    }
+    const ids = [...known.checkpointIds];
+    for (const { checkpoint, journalSeq } of batch.checkpoints) {
+      ids.push(checkpoint.id);
+      inserted.add(checkpoint.id);
+      // A checkpoint pruned within the same call is never written.
+      if (prunedIds.has(checkpoint.id)) continue;
+      checkpoints.push([checkpoint.id, id, checkpoint.createdAt, checkpoint.description, journalSeq, JSON.stringify(checkpoint)]);
+      proof ??= { executionId: null, seq: null, payload: null, checkpointId: checkpoint.id };
+    }
+    after.set(id, {
+      version: null,
+      createdAt: batch.summary?.createdAt ?? known.createdAt,
+      lastSeq: batch.entries.at(-1)?.seq ?? known.lastSeq,
+      checkpointIds: ids.filter((cp) => !batch.pruned.includes(cp)),
+    });
+  }
+  const pruned = [...prunedIds].filter((cp) => !inserted.has(cp));
+  return { summaries, data: { journal, checkpoints, pruned }, after, proof };
+}
+
+function headOf(head: ExecutionHead): Omit<KnownHead, 'version'> {
+  return { createdAt: head.createdAt, lastSeq: head.lastSeq, checkpointIds: head.checkpointIds() };
+}
+
 /**
- * Runs the batches as one transaction on `client`.
+ * The locking path: one transaction on `client`. Refreshes `heads` for
+ * every execution it wrote.
  *
  * @throws TransactionFailure wrapping what failed, with the phase; the
  *   original is an ExecutionError for a planning refusal (`INVALID_INPUT`) or
  *   a lost lease (`INVALID_STATE`), a `pg` error otherwise.
  */
-export async function writeTransaction(
+export async function lockedWrite(
   client: PoolClient,
   sql: PostgresSql,
   schemaName: string,
   batches: readonly ValidBatch[],
   fences: readonly WriteFence[],
+  heads: KnownHeads,
 ): Promise<void> {
   const ids = [...new Set([...batches.map((b) => b.executionId), ...fences.map((f) => f.executionId)])];
   const checkpointIds = batches.flatMap((b) => b.checkpoints.map((c) => c.id));
-  let columns: Columns;
+  let applied: Applied;
+  let versions: Map<string, number>;
   try {
     await client.query('BEGIN');
     await client.query({ name: `${sql.prefix}lock`, text: sql.lockExecutions, values: [`orchestrator.execution:${schemaName}`, ids] });
-    const heads = await client.query<HeadRow>({
+    const result = await client.query<HeadRow>({
       name: `${sql.prefix}heads`,
       text: sql.heads,
       values: [ids, checkpointIds, fences.map((f) => f.executionId), fences.map((f) => f.owner), fences.map((f) => f.attempt)],
     });
-    const byId = new Map(heads.rows.map((row) => [row.execution_id, row]));
-    const fenced = new Set(heads.rows[0]?.fenced ?? []);
+    const byId = new Map(result.rows.map((row) => [row.execution_id, row]));
+    const fenced = new Set(result.rows[0]?.fenced ?? []);
     const lost = fences.find((fence) => !fenced.has(fence.executionId));
     if (lost !== undefined) throw leaseLost(lost);
-    const taken = new Set(heads.rows[0]?.taken ?? []);
-    const plan = planWrite(batches, {
-      head: (executionId) => {
-        const row = byId.get(executionId);
-        return {
-          createdAt: row?.created_at ?? null,
-          lastSeq: row?.last_seq ?? 0,
-          checkpointIds: () => [...(row?.checkpoint_ids ?? [])],
-        };
-      },
-      checkpointTaken: (id) => taken.has(id),
+    const taken = new Set(result.rows[0]?.taken ?? []);
+    const head = (executionId: string): ExecutionHead => {
+      const row = byId.get(executionId);
+      return { createdAt: row?.created_at ?? null, lastSeq: row?.last_seq ?? 0, checkpointIds: () => [...(row?.checkpoint_ids ?? [])] };
+    };
+    applied = toApplied(planWrite(batches, { head, checkpointTaken: (id) => taken.has(id) }), head);
+    // Every execution written gets its upsert; '' marks "no summary: keep the stored one".
+    const rows = [...applied.after.keys()].map((id) => {
+      const summary = applied.summaries.get(id);
+      return summary === undefined ? [id, '', '', '', '', null, ''] : summaryColumns(summary);
     });
-    columns = toColumns(plan);
-    await client.query({
+    const upserted = await client.query<{ execution_id: string; version: number }>({
       name: `${sql.prefix}apply`,
       text: sql.apply,
       values: [
-        ...transpose(columns.summaries, 7),
-        ...transpose(columns.journal, 6),
-        ...transpose(columns.checkpoints, 6),
-        columns.pruned,
+        ...transpose<string | null>(rows, 7),
+        ...transpose(applied.data.journal, FAST_GROUP_SIZES.journal),
+        ...transpose(applied.data.checkpoints, FAST_GROUP_SIZES.checkpoints),
+        applied.data.pruned,
       ],
     });
+    versions = new Map(upserted.rows.map((row) => [row.execution_id, row.version]));
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw new TransactionFailure('before-commit', error, null);
@@ -182,11 +229,91 @@ export async function writeTransaction(
   try {
     await client.query('COMMIT');
   } catch (error) {
-    throw new TransactionFailure('commit', error, columns.proof);
+    heads.forget(applied.after.keys());
+    throw new TransactionFailure('commit', error, applied.proof);
   }
+  for (const [id, head] of applied.after) heads.set(id, { ...head, version: versions.get(id) ?? null });
 }
 
-/** Whether the transaction that `proof` belongs to has committed. */
+/**
+ * The optimistic path, when `heads` knows every execution of the call.
+ *
+ * @returns false when it did not apply (heads unknown or stale, or a
+ *   refusal the locking path must name): nothing was written.
+ * @throws TransactionFailure (phase `commit`) when the connection failed:
+ *   the statement may or may not have landed.
+ */
+export async function fastWrite(
+  client: PoolClient,
+  sql: PostgresSql,
+  batches: readonly ValidBatch[],
+  fences: readonly WriteFence[],
+  heads: KnownHeads,
+  isConnectionError: (error: unknown) => boolean,
+): Promise<boolean> {
+  const known = new Map<string, KnownHead>();
+  for (const { executionId } of batches) {
+    const head = heads.get(executionId);
+    if (head === undefined) return false;
+    known.set(executionId, head);
+  }
+  if (fences.some((fence) => !known.has(fence.executionId))) return false;
+  const head = (executionId: string): ExecutionHead => {
+    const seen = known.get(executionId);
+    return { createdAt: seen?.createdAt ?? null, lastSeq: seen?.lastSeq ?? 0, checkpointIds: () => [...(seen?.checkpointIds ?? [])] };
+  };
+  let applied: Applied;
+  try {
+    applied = toApplied(planWrite(batches, { head }), head);
+  } catch {
+    return false;
+  }
+  const created: (string | null)[][] = [];
+  const bumped: (string | number | boolean | null)[][] = [];
+  for (const [id, seen] of known) {
+    const summary = applied.summaries.get(id);
+    if (seen.version === null) {
+      if (summary === undefined) return false;
+      created.push(summaryColumns(summary));
+    } else {
+      const columns = summary === undefined ? [null, null, null, null, null] : summaryColumns(summary).filter((_, i) => i !== 0 && i !== 3);
+      bumped.push([id, seen.version, summary !== undefined, ...columns]);
+    }
+  }
+  const { journal, checkpoints, pruned } = applied.data;
+  const shape: FastShape = {
+    bumped: bumped.length > 0,
+    created: created.length > 0,
+    fence: fences.length > 0,
+    journal: journal.length > 0,
+    checkpoints: checkpoints.length > 0,
+    pruned: pruned.length > 0,
+  };
+  // In the order of the shape's parameter groups.
+  const values: unknown[] = [
+    ...(shape.bumped ? transpose(bumped, FAST_GROUP_SIZES.bumped) : []),
+    ...(shape.created ? transpose(created, FAST_GROUP_SIZES.created) : []),
+    ...(shape.fence ? [fences.map((f) => f.executionId), fences.map((f) => f.owner), fences.map((f) => f.attempt)] : []),
+    ...(shape.journal ? transpose(journal, FAST_GROUP_SIZES.journal) : []),
+    ...(shape.checkpoints ? transpose(checkpoints, FAST_GROUP_SIZES.checkpoints) : []),
+    ...(shape.pruned ? [pruned] : []),
+  ];
+  try {
+    await client.query({ ...sql.fastApply(shape), values });
+  } catch (error) {
+    heads.forget(known.keys());
+    if (isConnectionError(error)) throw new TransactionFailure('commit', error, applied.proof);
+    // Stale heads, a taken checkpoint id, a lost lease: the locking path decides and names it.
+    return false;
+  }
+  for (const [id, after] of applied.after) {
+    const version = known.get(id)?.version;
+    heads.set(id, { ...after, version: version === null || version === undefined ? 1 : version + 1 });
+  }
+  return true;
+}
+
+/** Whether the write that `proof` belongs to has committed. */
 export async function hasLanded(client: PoolClient, sql: PostgresSql, proof: CommitProof): Promise<boolean> {
   const result = await client.query<{ landed: boolean }>({
     name: `${sql.prefix}committed`,
