@@ -41,6 +41,8 @@ Commands:
   list                                  stored executions, newest first
   checkpoints <executionId>             an execution's checkpoints
   restore <executionId> <checkpointId>  roll a stored run back to a checkpoint (resume continues from it)
+  worker <file...> --store postgres://  run queued executions of these pipelines (PostgreSQL), until Ctrl-C
+  enqueue <file> --store postgres://    queue an execution of the module's pipeline for the workers
 
 Options:
   --store <path>          SQLite database file (default .orchestrator/state.db); file:<dir> for the file store
@@ -48,6 +50,9 @@ Options:
   --concurrency <n>       run, resume: steps running at the same time (default 4)
   --file <file>           resume: the pipeline module (default: the one recorded by run)
   --status <status>       list: only executions with this status
+  --schema <name>         worker, enqueue: the PostgreSQL schema (default orchestrator)
+  --worker-id <id>        worker: this worker's id (default host-pid-random)
+  --input <json>          enqueue: the run's input, as JSON
   --json                  print one JSON object on stdout instead of text
   -h, --help              this help
 
@@ -58,13 +63,25 @@ type FlagSpecs = Record<string, { type: 'string' | 'boolean' }>;
 const storeFlag: FlagSpecs = { store: { type: 'string' } };
 const jsonFlag: FlagSpecs = { json: { type: 'boolean' } };
 
-const COMMANDS: Record<'run' | 'resume' | 'status' | 'list' | 'checkpoints' | 'restore', { positionals: readonly string[]; options: FlagSpecs }> = {
+const COMMANDS: Record<
+  'run' | 'resume' | 'status' | 'list' | 'checkpoints' | 'restore' | 'worker' | 'enqueue',
+  { positionals: readonly string[]; options: FlagSpecs; variadic?: string }
+> = {
   run: { positionals: ['file'], options: { ...storeFlag, ...jsonFlag, 'execution-id': { type: 'string' }, concurrency: { type: 'string' } } },
   resume: { positionals: ['executionId'], options: { ...storeFlag, ...jsonFlag, file: { type: 'string' }, concurrency: { type: 'string' } } },
   status: { positionals: ['executionId'], options: { ...storeFlag, ...jsonFlag } },
   list: { positionals: [], options: { ...storeFlag, ...jsonFlag, status: { type: 'string' } } },
   checkpoints: { positionals: ['executionId'], options: { ...storeFlag, ...jsonFlag } },
   restore: { positionals: ['executionId', 'checkpointId'], options: { ...storeFlag, ...jsonFlag } },
+  worker: {
+    positionals: [],
+    variadic: 'file',
+    options: { ...storeFlag, concurrency: { type: 'string' }, schema: { type: 'string' }, 'worker-id': { type: 'string' } },
+  },
+  enqueue: {
+    positionals: ['file'],
+    options: { ...storeFlag, ...jsonFlag, 'execution-id': { type: 'string' }, schema: { type: 'string' }, input: { type: 'string' } },
+  },
 };
 
 /** A command name. */
@@ -81,6 +98,12 @@ export interface ParsedCommand {
   concurrency: number | undefined;
   file: string | undefined;
   status: ExecutionStatus | undefined;
+  /** worker: the pipeline modules (one or more). */
+  files: string[];
+  schema: string | undefined;
+  workerId: string | undefined;
+  /** enqueue: `--input` as given (JSON text). */
+  input: string | undefined;
 }
 
 function isCommand(name: string): name is CommandName {
@@ -131,7 +154,11 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand | 'help
     const missing = names.slice(parsed.positionals.length).map((n) => `<${n}>`);
     throw new UsageError(`${name}: missing ${missing.join(' ')}`);
   }
-  if (parsed.positionals.length > names.length) {
+  const variadic = spec.variadic;
+  if (variadic !== undefined && parsed.positionals.length === names.length) {
+    throw new UsageError(`${name}: missing <${variadic}...>`);
+  }
+  if (variadic === undefined && parsed.positionals.length > names.length) {
     throw new UsageError(`${name}: unexpected argument "${parsed.positionals[names.length] ?? ''}"`);
   }
   const args: Record<string, string> = {};
@@ -153,5 +180,9 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand | 'help
     concurrency: parseConcurrency(text('concurrency')),
     file: nonEmpty(text('file'), '--file'),
     status: parseStatus(text('status')),
+    files: variadic === undefined ? [] : parsed.positionals.slice(names.length),
+    schema: nonEmpty(text('schema'), '--schema'),
+    workerId: nonEmpty(text('worker-id'), '--worker-id'),
+    input: text('input'),
   };
 }

@@ -9,6 +9,7 @@ import { ErrorCode, ExecutionError } from '../errors.js';
 import { BadInputError, ExitCode, USAGE, UsageError, parseCommandLine, type ParsedCommand } from './args.js';
 import { checkpointsCommand, listCommand, restoreCommand, statusCommand } from './commands/inspect.js';
 import { resumeRunCommand, runCommand } from './commands/run.js';
+import { enqueueCliCommand, workerCliCommand } from './commands/scale-out.js';
 import { processIo, type CliIo } from './io.js';
 
 /** Error codes that mean "the user asked for something that is not there or not valid". */
@@ -47,6 +48,10 @@ function dispatch(command: ParsedCommand, io: CliIo): Promise<ExitCode> {
       return checkpointsCommand(command, io);
     case 'restore':
       return restoreCommand(command, io);
+    case 'worker':
+      return workerCliCommand(command, io);
+    case 'enqueue':
+      return enqueueCliCommand(command, io);
   }
 }
 
