@@ -6,7 +6,7 @@
 import type { ExecutionStatus } from '../../constants.js';
 import type { ExecutionContext } from '../context/index.js';
 import type { ProgressTracker } from '../progress/index.js';
-import type { RecoveryManager } from '../recovery/recovery-manager.js';
+import type { RecoveryManager, RecoveryStatus } from '../recovery/recovery-manager.js';
 
 /** The manager's status report (SPEC "ComprehensiveExecutionManager"). */
 export interface ExecutionStatusReport {
@@ -29,14 +29,8 @@ export interface ExecutionStatusReport {
     stepsCompleted: number;
     stepsFailed: number;
   };
-  recovery: {
-    totalErrors: number;
-    activeRecoveries: number;
-    errorCountsByCategory: Record<string, number>;
-    errorCountsBySeverity: Record<string, number>;
-    stepsWithRetries: number;
-    registeredHandlers: { categorySpecific: number; global: number };
-  };
+  /** The RecoveryManager's status; `activeRecoveries` counts step actors in `recovering`. */
+  recovery: RecoveryStatus;
   /** A count, as in the seed. */
   checkpoints: number;
   currentStepId: string | null;
