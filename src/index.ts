@@ -85,6 +85,8 @@ export {
   type SetVariableOptions,
   type VariableContextOptions,
   type VariableEntry,
+  type VariableDeletedEvent,
+  type VariableDeletedHandler,
   type VariableEvent,
   type VariableEventHandler,
   type VariableManagerAdapterOptions,

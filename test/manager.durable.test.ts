@@ -88,6 +88,23 @@ describe('a manager with a store', () => {
     await reopened.close();
   });
 
+  it('journals variable deletions: a deleted variable stays deleted after a resume', async () => {
+    const store = createMemoryStore();
+    const first = createComprehensiveExecutionManager({ executionId: 'deletions', pipelineId: 'etl', store });
+    const deleted: unknown[] = [];
+    first.variableManager.onVariableDeleted((event) => deleted.push(event));
+    first.startExecution(1);
+    first.variableManager.setVariable('scratch', { rows: 2 });
+    first.variableManager.setVariable('kept', 1);
+    expect(first.variableManager.deleteVariable('scratch')).toBe(true);
+    expect(first.variableManager.deleteVariable('scratch')).toBe(false);
+    expect(deleted).toEqual([{ name: 'scratch', previousValue: { rows: 2 }, contextId: null }]);
+    await first.flush();
+    const second = createComprehensiveExecutionManager({ executionId: 'deletions', pipelineId: 'etl', store });
+    expect(second.variableManager.hasVariable('scratch')).toBe(false);
+    expect(second.variableManager.getVariable('kept')).toBe(1);
+  });
+
   it('restores a checkpoint written by an earlier manager, then continues', async () => {
     const store = createSqliteStore({ filename: sqliteFile() });
     const first = createComprehensiveExecutionManager({ executionId: 'restore-1', pipelineId: 'etl', store });

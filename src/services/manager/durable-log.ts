@@ -12,7 +12,7 @@ import type { StepRecord } from '../../machines/machine-types.js';
 import type { CheckpointStore, DurabilityMode, JournalEntry } from '../../stores/types.js';
 import type { JsonValue } from '../../validation.js';
 import type { Checkpoint } from '../context/index.js';
-import type { VariableEvent, VariableManager } from '../variables/index.js';
+import type { VariableDeletedEvent, VariableEvent, VariableManager } from '../variables/index.js';
 import { toJsonValue } from './engine-checkpoint.js';
 import { ExecutionJournal } from './journal.js';
 
@@ -169,7 +169,14 @@ export class DurableLog {
         at: event.metadata.updatedAt,
       });
     };
-    return [variableManager.onVariableCreated(onWrite), variableManager.onVariableChanged(onWrite)];
+    const onDelete = (event: VariableDeletedEvent): void => {
+      this.journal.defer({ kind: 'variable_deleted', name: event.name, contextId: event.contextId, at: isoNow(this.#options.clock) });
+    };
+    return [
+      variableManager.onVariableCreated(onWrite),
+      variableManager.onVariableChanged(onWrite),
+      variableManager.onVariableDeleted(onDelete),
+    ];
   }
 
   /** Rethrows a store failure raised during the last call's actor events. */

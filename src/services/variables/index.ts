@@ -18,6 +18,8 @@ export type {
   ListVariablesOptions,
   SetVariableOptions,
   VariableEntry,
+  VariableDeletedEvent,
+  VariableDeletedHandler,
   VariableEvent,
   VariableEventHandler,
   VariableMetadata,

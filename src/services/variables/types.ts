@@ -48,6 +48,19 @@ export interface VariableEvent {
 /** A handler of {@link VariableEvent}s. */
 export type VariableEventHandler = (event: VariableEvent) => void;
 
+/** What `onVariableDeleted` handlers receive. */
+export interface VariableDeletedEvent {
+  /** The deleted variable's name. */
+  readonly name: string;
+  /** Its value before the deletion. */
+  readonly previousValue: unknown;
+  /** The context deleted from, or `null` for a global variable. */
+  readonly contextId: string | null;
+}
+
+/** A `VariableManager.onVariableDeleted` handler. */
+export type VariableDeletedHandler = (event: VariableDeletedEvent) => void;
+
 /** Options of `VariableManager.setVariable`. */
 export interface SetVariableOptions {
   /**

@@ -37,6 +37,8 @@ import type {
   ListVariablesOptions,
   SetVariableOptions,
   VariableEntry,
+  VariableDeletedEvent,
+  VariableDeletedHandler,
   VariableEvent,
   VariableEventHandler,
   VariableManagerOptions,
@@ -52,6 +54,8 @@ export type {
   ListVariablesOptions,
   SetVariableOptions,
   VariableEntry,
+  VariableDeletedEvent,
+  VariableDeletedHandler,
   VariableEvent,
   VariableEventHandler,
   VariableManagerOptions,
@@ -108,6 +112,7 @@ export class VariableManager {
   private readonly scopes = new ScopeStack();
   private readonly created: HandlerList<VariableEvent>;
   private readonly changed: HandlerList<VariableEvent>;
+  private readonly deleted: HandlerList<VariableDeletedEvent>;
   private stampMs = Number.NaN;
   private stamp = '';
 
@@ -118,6 +123,10 @@ export class VariableManager {
     const report = parsed.onHandlerError ?? defaultHandlerError;
     this.created = new HandlerList(report);
     this.changed = new HandlerList(report);
+    // The reporter takes the event only to describe it; a deletion event has the same name field.
+    this.deleted = new HandlerList<VariableDeletedEvent>((error, event) => {
+      report(error, event as unknown as VariableEvent);
+    });
   }
 
   /** The pipeline these variables belong to (replaced by `importState`). */
@@ -232,7 +241,10 @@ export class VariableManager {
     checkOptional(options, 'contextId', 'string', 'deleteVariable options');
     const contextId = options?.contextId;
     const table = contextId === undefined ? this.globals : this.requireContext(contextId, 'deleteVariable');
-    return table.delete(name);
+    const previous = table.get(name);
+    if (!table.delete(name)) return false;
+    if (this.deleted.active) this.deleted.emit({ name, previousValue: previous?.value, contextId: contextId ?? null });
+    return true;
   }
 
   /**
@@ -351,6 +363,12 @@ export class VariableManager {
   onVariableCreated(handler: VariableEventHandler): () => void {
     checkHandler(handler, 'onVariableCreated');
     return this.created.add(handler);
+  }
+
+  /** Calls `handler` once per deleted variable (a durable manager journals deletions with it). Returns an unsubscribe function. */
+  onVariableDeleted(handler: VariableDeletedHandler): () => void {
+    checkHandler(handler, 'onVariableDeleted');
+    return this.deleted.add(handler);
   }
 
   /** Calls `handler` once per update of an existing variable. Returns an unsubscribe function. */
