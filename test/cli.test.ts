@@ -49,7 +49,7 @@ describe('the command line grammar', () => {
     [['run', 'a.ts', '--concurrency', 'lots'], '--concurrency expects a whole number >= 1, got "lots"'],
     [['list', '--status', 'sleeping'], '--status expects one of pending, running, paused, completed, failed, cancelled, got "sleeping"'],
     [['restore', 'x'], 'restore: missing <checkpointId>'],
-    [['status', 'x', '--store', 'postgres://db/x'], 'PostgreSQL stores are not available yet'],
+    [['worker', '--store', 'postgres://db/x'], 'worker: missing <file...>'],
   ])('%j is bad input: exit 2 and a one-line reason', async (argv, message) => {
     const { code, out, err } = await runMain(argv, project().dir);
     expect(code).toBe(ExitCode.BadInput);

@@ -45,7 +45,8 @@ Commands:
   enqueue <file> --store postgres://    queue an execution of the module's pipeline for the workers
 
 Options:
-  --store <path>          SQLite database file (default .orchestrator/state.db); file:<dir> for the file store
+  --store <path|url>      SQLite database file (default .orchestrator/state.db); file:<dir> for the file store;
+                          postgres://... for PostgreSQL
   --execution-id <id>     run: the execution id (default <pipeline>-<random>); a stored one is continued
   --concurrency <n>       run, resume: steps running at the same time (default 4)
   --file <file>           resume: the pipeline module (default: the one recorded by run)

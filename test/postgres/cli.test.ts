@@ -52,6 +52,19 @@ describePg('orchestrator enqueue / worker on PostgreSQL', () => {
     expect(ends).toHaveLength(6);
   }, 120_000);
 
+  it('run, status and list work on a PostgreSQL store', async () => {
+    const schemaFree = `cli-run-${Date.now()}`;
+    const url = PG_URL;
+    const run = await cli(['run', 'test/postgres/fixtures/tiny-pipeline.ts', '--store', url, '--execution-id', schemaFree, '--json']).done;
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ executionId: schemaFree, status: 'completed' });
+    const status = await cli(['status', schemaFree, '--store', url, '--json']).done;
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ executionId: schemaFree, status: 'completed', progress: { completedSteps: 3 } });
+    const list = await cli(['list', '--store', url, '--status', 'completed', '--json']).done;
+    expect((JSON.parse(list.stdout) as { executionId: string }[]).map((entry) => entry.executionId)).toContain(schemaFree);
+  }, 120_000);
+
   it('refuses a worker without --store and a non-postgres store with exit code 2', async () => {
     const missing = await cli(['worker', PIPELINE]).done;
     expect(missing.code).toBe(2);
