@@ -219,9 +219,14 @@ export function toStepProgress(step: StepRecord): StepProgress {
     errorMessage: step.errorMessage,
     startTime: iso(step.startMs),
     endTime: iso(step.endMs),
-    duration: isFinished(step.status) && step.startMs !== null && step.endMs !== null ? stepDurationMs(step.startMs, step.endMs) / 1000 : null,
+    duration: stepDurationSeconds(step),
     metadata,
   };
+}
+
+/** A finished step's duration in seconds (null while it runs or when it never started). */
+export function stepDurationSeconds(step: StepRecord): number | null {
+  return isFinished(step.status) && step.startMs !== null && step.endMs !== null ? stepDurationMs(step.startMs, step.endMs) / 1000 : null;
 }
 
 /** A new step record at 0 %. */

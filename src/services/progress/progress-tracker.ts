@@ -9,7 +9,7 @@ import { ExecutionStatus, ProgressEventType, StepStatus } from '../../constants.
 import { ErrorCode, ExecutionError, ValidationFailure, toError } from '../../errors.js';
 import { ProgressEventBus, type EventFields } from './event-bus.js';
 import { ProgressEventStream } from './event-stream.js';
-import { createStep, ExecutionRecord, isActive, toStepProgress, type StepRecord } from './execution-record.js';
+import { createStep, ExecutionRecord, isActive, stepDurationSeconds, toStepProgress, type StepRecord } from './execution-record.js';
 import {
   assertCount, assertFinite, assertId, assertOptionalString, checkTrackerOptions, clampPercentage, parseCompleteStepOptions,
   parseEmitEventArgs, parseProgressState, type ProgressState,
@@ -144,7 +144,7 @@ export class ProgressTracker {
     });
     const extra = success ? {} : { errorMessage: step.errorMessage };
     this.emitStep(now, success ? ProgressEventType.STEP_COMPLETED : ProgressEventType.STEP_FAILED, record, step,
-      success ? undefined : (step.errorMessage ?? undefined), { ...extra, duration: toStepProgress(step).duration });
+      success ? undefined : (step.errorMessage ?? undefined), { ...extra, duration: stepDurationSeconds(step) });
   }
 
   /** Records a step SKIPPED (started or not) with `metadata.skipReason`; emits STEP_SKIPPED. */
