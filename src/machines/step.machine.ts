@@ -128,6 +128,15 @@ const cancelOrSkip = {
 } as const;
 
 /**
+ * The executor and alternative actors never reject; an error from one is a
+ * bug in the actor layer, caught so that no step error reaches the root.
+ */
+const crashToFailed = {
+  target: '#step.failed',
+  actions: ['recordCrash', { type: 'reportFinished', params: { status: 'failed' } }],
+} as const;
+
+/**
  * The step machine. States: `pending`, `running`, `recovering`, and the final
  * `completed`, `failed`, `skipped`, `cancelled`. The recovery plan decides
  * through guards whether a failure goes to `recovering` and where it leads.
@@ -306,15 +315,7 @@ export const stepMachine = setup({
                 ],
               },
             ],
-            // The executor actor never rejects; this catches a bug in it so
-            // that no step error reaches the root unhandled.
-            onError: {
-              target: '#step.failed',
-              actions: [
-                'recordCrash',
-                { type: 'reportFinished', params: { status: 'failed' } },
-              ],
-            },
+            onError: crashToFailed,
           },
         },
         awaitingResult: {
@@ -423,13 +424,7 @@ export const stepMachine = setup({
                 ],
               },
             ],
-            onError: {
-              target: '#step.failed',
-              actions: [
-                'recordCrash',
-                { type: 'reportFinished', params: { status: 'failed' } },
-              ],
-            },
+            onError: crashToFailed,
           },
         },
       },

@@ -48,19 +48,7 @@ import { exportTable, parseVariableState, storedVariable } from './variable-stat
 import type { StoredVariable, VariableState, VariableTable } from './variable-state.js';
 
 // Re-exported so that importers of this file (the contract names it) find the types too.
-export type {
-  ContextOptions,
-  GetVariableOptions,
-  ListVariablesOptions,
-  SetVariableOptions,
-  VariableEntry,
-  VariableDeletedEvent,
-  VariableDeletedHandler,
-  VariableEvent,
-  VariableEventHandler,
-  VariableManagerOptions,
-  VariableMetadata,
-} from './types.js';
+export type * from './types.js';
 export type { VariableState } from './variable-state.js';
 
 const NO_OPTIONS: Readonly<Record<string, undefined>> = Object.freeze({});
