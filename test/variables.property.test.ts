@@ -90,7 +90,9 @@ function run(ops: readonly Op[]): { vm: VariableManager; globals: Table; context
         else {
           expect(code).toBeUndefined();
           const previous = table.get(step.name);
-          table.set(step.name, { value: step.value, updates: previous === undefined ? 0 : previous.updates + 1 });
+          // Values are JSON: the model keeps what JSON keeps (-0 is stored as 0).
+          const value: unknown = JSON.parse(JSON.stringify(step.value));
+          table.set(step.name, { value, updates: previous === undefined ? 0 : previous.updates + 1 });
         }
         break;
       }
@@ -204,5 +206,15 @@ describe('VariableManager properties', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('JSON semantics of stored numbers', () => {
+  it('stores -0 as 0, so a value reads the same before and after a round trip through JSON', () => {
+    const vm = new VariableManager();
+    vm.setVariable('zero', -0);
+    vm.setVariable('nested', { values: [-0, 1] });
+    expect(Object.is(vm.getVariable('zero'), 0)).toBe(true);
+    expect(Object.is((vm.getVariable('nested') as { values: number[] }).values[0], 0)).toBe(true);
   });
 });

@@ -51,6 +51,11 @@ function isJsonScalar(value: unknown): boolean {
   );
 }
 
+/** -0 is stored as 0, as JSON keeps it: a value reads the same before and after a checkpoint. */
+function normalizeScalar(value: JsonValue): JsonValue {
+  return value === 0 ? 0 : value;
+}
+
 /**
  * Validates `value` as JSON and returns a deep-frozen copy (scalars as is).
  * Throws a {@link ValidationFailure} (`INVALID_INPUT`) naming the offending
@@ -62,11 +67,11 @@ function isJsonScalar(value: unknown): boolean {
  */
 export function toFrozenJson(value: unknown, path: string, what: string): JsonValue {
   // Hot path (every setVariable): scalars and already-frozen values need no walk.
-  if (isJsonScalar(value)) return value as JsonValue;
+  if (isJsonScalar(value)) return normalizeScalar(value as JsonValue);
   if (typeof value === 'object' && value !== null && owned.has(value)) return value as JsonValue;
   const ancestors = new Set<object>();
   const walk = (node: unknown, at: string, depth: number): JsonValue => {
-    if (isJsonScalar(node)) return node as JsonValue;
+    if (isJsonScalar(node)) return normalizeScalar(node as JsonValue);
     if (typeof node !== 'object' || node === null) {
       throw new ValidationFailure(at, `${what}: ${describe(node)} at "${at}" is not allowed; ${EXPECTED}`);
     }
