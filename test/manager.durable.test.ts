@@ -247,4 +247,59 @@ describe('a manager with a store', () => {
     await lazy.flush();
     expect((await inner.loadExecution('none-1'))?.journal.some((entry) => entry.kind === 'step_finished')).toBe(true);
   });
+
+  it("'sync': one commit per step, and a status change rides with its checkpoint (start and end are one commit each)", async () => {
+    const inner = createMemoryStore();
+    const commits: StoreBatch[][] = [];
+    const store: CheckpointStore = {
+      ...inner,
+      sync: {
+        ...inner.sync,
+        write: (batches: readonly StoreBatch[]) => {
+          commits.push([...batches]);
+          inner.sync.write(batches);
+        },
+      },
+    };
+    const manager = createComprehensiveExecutionManager({ executionId: 'commits-1', pipelineId: 'p', store });
+    manager.startExecution(2);
+    expect(commits).toHaveLength(1);
+    const [start] = commits[0] ?? [];
+    expect(start?.summary?.status).toBe('running');
+    expect(start?.journal?.map((entry) => entry.kind)).toEqual(['status']);
+    expect(start?.checkpoints?.map((checkpoint) => checkpoint.description)).toEqual(['execution_started']);
+
+    await manager.executeStepWithRecovery('a', 'A', () => 1);
+    await manager.executeStepWithRecovery('b', 'B', () => 2);
+    expect(commits).toHaveLength(3);
+    expect(commits[1]?.[0]?.journal?.map((entry) => entry.kind)).toEqual(['step_started', 'step_finished']);
+
+    manager.completeExecution(true);
+    expect(commits).toHaveLength(4);
+    const [end] = commits[3] ?? [];
+    expect(end?.summary?.status).toBe('completed');
+    expect(end?.journal?.map((entry) => entry.kind)).toEqual(['status']);
+    expect(end?.checkpoints?.map((checkpoint) => checkpoint.description)).toEqual(['execution_completed']);
+    await manager.shutdown();
+
+    // What landed resumes as it was.
+    const again = await resumeExecution('commits-1', { store });
+    expect(again.getExecutionStatus().status).toBe('completed');
+    expect(again.getStepOutput('b')).toBe(2);
+  });
+
+  it('a status change whose checkpoint fails to commit is kept and lands with the next write', () => {
+    const { store, state } = flakyStore(createMemoryStore());
+    const manager = createComprehensiveExecutionManager({ executionId: 'fold-1', pipelineId: 'p', store });
+    state.failing = true;
+    expect(() => {
+      manager.startExecution(1);
+    }).toThrow(expect.objectContaining({ code: ErrorCode.StoreError }) as Error);
+    state.failing = false;
+    manager.createCheckpoint('after the outage');
+    const stored = (store.sync as NonNullable<CheckpointStore['sync']>).loadExecution('fold-1');
+    expect(stored?.summary.status).toBe('running');
+    expect(stored?.journal.map((entry) => entry.kind)).toEqual(['status']);
+    expect(stored?.checkpoints.map((entry) => entry.checkpoint.description)).toEqual(['execution_started', 'after the outage']);
+  });
 });

@@ -192,7 +192,7 @@ export class ComprehensiveExecutionManager {
     this.#send({ type: 'EXECUTION.START', totalSteps: total }, 'startExecution');
     this.executionContext.start(total);
     this.progressTracker.startExecution(this.executionId, total);
-    this.#logStatus(ExecutionStatus.RUNNING, total);
+    this.#logStatus(ExecutionStatus.RUNNING, total, { withNextCommit: true });
     this.createCheckpoint('execution_started');
   }
 
@@ -205,7 +205,7 @@ export class ComprehensiveExecutionManager {
     this.#send({ type: 'EXECUTION.COMPLETE', success }, 'completeExecution');
     this.executionContext.complete(success);
     this.progressTracker.completeExecution(this.executionId, success);
-    this.#logStatus(success ? ExecutionStatus.COMPLETED : ExecutionStatus.FAILED);
+    this.#logStatus(success ? ExecutionStatus.COMPLETED : ExecutionStatus.FAILED, undefined, { withNextCommit: true });
     this.createCheckpoint(success ? 'execution_completed' : 'execution_failed');
   }
 
@@ -687,10 +687,12 @@ export class ComprehensiveExecutionManager {
     }
   }
 
-  #logStatus(status: ExecutionStatus, totalSteps?: number): void {
+  /** Journals a status change; `withNextCommit` when the caller's checkpoint commits it in the same call. */
+  #logStatus(status: ExecutionStatus, totalSteps?: number, options: { withNextCommit?: boolean } = {}): void {
     this.#log?.status(status, {
       totalSteps: totalSteps ?? this.executionContext.totalSteps,
       startTime: this.executionContext.metrics.startTime,
+      ...options,
     });
   }
 

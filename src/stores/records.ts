@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { ExecutionStatus } from '../constants.js';
 import { ValidationFailure } from '../errors.js';
-import { parseCheckpoint } from '../services/context/checkpoint.js';
+import { isSealedCheckpoint, parseCheckpoint } from '../services/context/checkpoint.js';
 import type { Checkpoint } from '../services/context/index.js';
 import { countSchema, idSchema, isoTimestampSchema, parseInput } from '../validation.js';
 import type { JsonValue } from '../validation.js';
@@ -178,20 +178,34 @@ function refuse(field: string, message: string): ValidationFailure {
   return new ValidationFailure(field, `${WHAT}: invalid value at "${field}": ${message}`);
 }
 
+/** Stands in for a sealed checkpoint in the JSON walk and the shape parse; the checkpoint itself is kept. */
+const SEALED: Readonly<Record<string, never>> = Object.freeze({});
+
 function withoutUndefined(batch: unknown): unknown {
   if (typeof batch !== 'object' || batch === null || Array.isArray(batch)) return batch;
+  let copy: Record<string, unknown> | null = null;
   // Optional fields passed as `undefined` mean "absent"; copy only when there is one (rare).
   for (const value of Object.values(batch)) {
-    if (value === undefined) return Object.fromEntries(Object.entries(batch).filter(([, v]) => v !== undefined));
+    if (value === undefined) {
+      copy = Object.fromEntries(Object.entries(batch).filter(([, v]) => v !== undefined));
+      break;
+    }
   }
-  return batch;
+  // A sealed checkpoint (built by an ExecutionContext from validated parts,
+  // frozen since) is not walked again: it holds the whole actor snapshot.
+  const checkpoints = (batch as { checkpoints?: unknown }).checkpoints;
+  if (Array.isArray(checkpoints) && checkpoints.some(isSealedCheckpoint)) {
+    copy ??= { ...batch };
+    copy.checkpoints = checkpoints.map((checkpoint) => (isSealedCheckpoint(checkpoint) ? SEALED : checkpoint) as unknown);
+  }
+  return copy ?? batch;
 }
 
 function parseBatchCheckpoint(raw: unknown, executionId: string, field: string): Checkpoint {
   const what = 'checkpoint';
   let checkpoint: Checkpoint;
   try {
-    checkpoint = parseCheckpoint(raw, what);
+    checkpoint = isSealedCheckpoint(raw) ? raw : parseCheckpoint(raw, what);
   } catch (error) {
     if (!(error instanceof ValidationFailure)) throw error;
     const inner = error.field === '' ? field : `${field}.${error.field}`;
@@ -233,9 +247,11 @@ export function validateBatches(batches: readonly StoreBatch[]): ValidBatch[] {
     if (batch.summary !== undefined && batch.summary.executionId !== batch.executionId) {
       throw refuse(`${at}.summary.executionId`, `Expected "${batch.executionId}" (the batch's execution)`);
     }
+    // Array.isArray above widened `batches` to any[].
+    const given = (batches as readonly StoreBatch[])[index]?.checkpoints;
     const checkpoints = (batch.checkpoints ?? []).map((item, position) => {
       const field = `${at}.checkpoints[${position}]`;
-      const checkpoint = parseBatchCheckpoint(item, batch.executionId, field);
+      const checkpoint = parseBatchCheckpoint(item === SEALED ? given?.[position] : item, batch.executionId, field);
       if (seenCheckpoints.has(checkpoint.id)) throw refuse(`${field}.id`, `Checkpoint "${checkpoint.id}" appears twice in this write`);
       seenCheckpoints.add(checkpoint.id);
       return checkpoint;

@@ -205,3 +205,25 @@ export function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+/** Checkpoints built from validated parts and frozen whole: valid as they are, for as long as they live. */
+const sealedCheckpoints = new WeakSet<object>();
+
+/**
+ * Freezes a checkpoint that was built from validated parts and remembers it
+ * as valid, so that a store writing it does not parse the whole record again
+ * (its actor snapshot makes it the largest value the engine writes). Frozen
+ * all the way down, it cannot change after this.
+ *
+ * @internal
+ */
+export function sealCheckpoint(checkpoint: Checkpoint): Checkpoint {
+  deepFreeze(checkpoint);
+  sealedCheckpoints.add(checkpoint);
+  return checkpoint;
+}
+
+/** True for a checkpoint {@link sealCheckpoint} vouched for. @internal */
+export function isSealedCheckpoint(value: unknown): value is Checkpoint {
+  return typeof value === 'object' && value !== null && sealedCheckpoints.has(value);
+}

@@ -12,7 +12,7 @@ import { ExecutionStatus, PersistenceFormat } from '../../constants.js';
 import { ErrorCode, ExecutionError, ValidationFailure } from '../../errors.js';
 import { countSchema, idSchema, parseInput, requireBoolean, requireId } from '../../validation.js';
 import { VariableManager } from '../variables/variable-manager.js';
-import { CHECKPOINT_FORMAT_VERSION, deepFreeze } from './checkpoint.js';
+import { CHECKPOINT_FORMAT_VERSION, deepFreeze, sealCheckpoint } from './checkpoint.js';
 import type { Checkpoint, ExecutionMetrics } from './checkpoint.js';
 import { CONTEXT_STATE_FORMAT_VERSION, parseExecutionContextState } from './context-state.js';
 import type { ExecutionContextState } from './context-state.js';
@@ -243,7 +243,7 @@ export class ExecutionContext {
    */
   createCheckpoint(description?: string, extensions?: Record<string, unknown>): Checkpoint {
     const args = parseCheckpointArgs(description, extensions);
-    const checkpoint: Checkpoint = deepFreeze({
+    const checkpoint: Checkpoint = sealCheckpoint({
       formatVersion: CHECKPOINT_FORMAT_VERSION,
       id: nanoid(),
       executionId: this.executionId,

@@ -9,7 +9,7 @@ import { isoNow, type Clock } from '../../clock.js';
 import { ExecutionStatus } from '../../constants.js';
 import { toError } from '../../errors.js';
 import type { StepRecord } from '../../machines/machine-types.js';
-import type { CheckpointStore, DurabilityMode, JournalEntry } from '../../stores/types.js';
+import type { CheckpointStore, DurabilityMode, ExecutionSummary, JournalEntry } from '../../stores/types.js';
 import type { JsonValue } from '../../validation.js';
 import type { Checkpoint } from '../context/index.js';
 import type { VariableDeletedEvent, VariableEvent, VariableManager } from '../variables/index.js';
@@ -111,25 +111,30 @@ export class DurableLog {
     return commit;
   }
 
-  /** Commits a status change with the summary row. */
-  status(status: ExecutionStatus, details: { totalSteps: number; startTime: string | null }): void {
+  /**
+   * Commits a status change with the summary row. With `withNextCommit` the
+   * caller commits right after, in the same call (a status change followed by
+   * its checkpoint): both then land in one transaction instead of two.
+   */
+  status(status: ExecutionStatus, details: { totalSteps: number; startTime: string | null; withNextCommit?: boolean }): void {
     if (this.journal.muted) return;
     const now = isoNow(this.#options.clock);
     const entry: JournalEntry = { kind: 'status', status, at: now };
+    const summary: ExecutionSummary = {
+      executionId: this.#options.executionId,
+      pipelineId: this.#options.pipelineId,
+      status,
+      createdAt: details.startTime ?? now,
+      updatedAt: now,
+      definitionHash: null,
+      metadata: { ...this.#options.metadata, totalSteps: details.totalSteps },
+    };
+    if (details.withNextCommit === true) {
+      this.journal.defer(entry, { summary });
+      return;
+    }
     try {
-      this.journal
-        .commit(entry, {
-          summary: {
-            executionId: this.#options.executionId,
-            pipelineId: this.#options.pipelineId,
-            status,
-            createdAt: details.startTime ?? now,
-            updatedAt: now,
-            definitionHash: null,
-            metadata: { ...this.#options.metadata, totalSteps: details.totalSteps },
-          },
-        })
-        ?.catch(() => undefined);
+      this.journal.commit(entry, { summary })?.catch(() => undefined);
     } catch (error) {
       this.#storeError = toError(error);
     }

@@ -106,10 +106,15 @@ export class ExecutionJournal {
     this.#summarySent = options.stored;
   }
 
-  /** Queues an entry that needs no durability of its own; it is committed with the next commit or on the next tick. */
-  defer(entry: JournalEntry): void {
+  /**
+   * Queues an entry that needs no durability of its own (or whose commit the
+   * caller makes next, in the same call); it is committed with the next
+   * commit or on the next tick.
+   */
+  defer(entry: JournalEntry, extra: { summary?: ExecutionSummary } = {}): void {
     if (this.muted) return;
     this.#buffer.push(entry);
+    if (extra.summary !== undefined) this.#summary = extra.summary;
     this.#scheduleTick();
   }
 
