@@ -17,27 +17,34 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
  */
 export function assertNoPrototypeKeys(value: unknown, what: string): void {
   const seen = new Set<unknown>();
-  const walk = (node: unknown, path: string): void => {
+  // The keys we are under, spelled as a path only for the error.
+  const keys: PropertyKey[] = [];
+  const walk = (node: unknown): void => {
     if (typeof node !== 'object' || node === null || seen.has(node)) return;
     seen.add(node);
     if (Array.isArray(node)) {
-      node.forEach((item, index) => {
-        walk(item, `${path}[${index}]`);
-      });
+      for (let index = 0; index < node.length; index++) {
+        keys.push(index);
+        walk(node[index]);
+        keys.pop();
+      }
       return;
     }
     for (const key of Object.keys(node)) {
-      const child = path === '' ? key : `${path}.${key}`;
+      keys.push(key);
       if (FORBIDDEN_KEYS.has(key)) {
+        const child = formatPath(keys);
         throw new ValidationFailure(child, `${what}: key "${key}" at "${child}" is not allowed`);
       }
-      walk((node as Record<string, unknown>)[key], child);
+      walk((node as Record<string, unknown>)[key]);
+      keys.pop();
     }
   };
-  walk(value, '');
+  walk(value);
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
+/** Spells a key path the way error messages name fields: `batches[0].journal[1].output`. */
+export function formatPath(path: readonly PropertyKey[]): string {
   return path.map((part) => (typeof part === 'number' ? `[${part}]` : String(part))).join('.').replace(/\.\[/g, '[');
 }
 

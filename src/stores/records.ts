@@ -11,7 +11,7 @@ import { ExecutionStatus } from '../constants.js';
 import { ValidationFailure } from '../errors.js';
 import { isSealedCheckpoint, parseCheckpoint } from '../services/context/checkpoint.js';
 import type { Checkpoint } from '../services/context/index.js';
-import { countSchema, idSchema, isoTimestampSchema, parseInput } from '../validation.js';
+import { countSchema, formatPath, idSchema, isoTimestampSchema, parseInput } from '../validation.js';
 import type { JsonValue } from '../validation.js';
 import { variableMetadataSchema } from '../services/variables/variable-state.js';
 import { corruptRecord, readStored } from './store-errors.js';
@@ -127,42 +127,49 @@ const MAX_DEPTH = 512;
  * Checks that `value` is plain JSON without copying it (the write path
  * serialises right after, and a copy costs more than the commit it precedes):
  * finite numbers, arrays without holes, plain objects without prototype keys,
- * no cycles, at most {@link MAX_DEPTH} levels.
+ * no cycles, at most {@link MAX_DEPTH} levels. The keys it is under are kept
+ * on a stack and spelled as a path only for the error.
  */
-function assertJson(value: unknown, path: string, depth = 0, ancestors: object[] = []): void {
-  let why: string | undefined;
+function assertJson(value: unknown, keys: (string | number)[] = [], ancestors: object[] = []): void {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) why = `${value} is not a finite number`;
+    if (!Number.isFinite(value)) throw invalidJson(keys, `${value} is not a finite number`);
   } else if (typeof value === 'object' && value !== null) {
-    if (depth >= MAX_DEPTH) why = `nested deeper than ${MAX_DEPTH} levels`;
-    else if (ancestors.includes(value)) why = 'the value is circular';
-    else assertJsonContainer(value, path, depth, ancestors);
+    if (keys.length >= MAX_DEPTH) throw invalidJson(keys, `nested deeper than ${MAX_DEPTH} levels`);
+    if (ancestors.includes(value)) throw invalidJson(keys, 'the value is circular');
+    assertJsonContainer(value, keys, ancestors);
   } else if (typeof value !== 'string' && typeof value !== 'boolean' && value !== null) {
-    why = `${typeof value} is not a JSON value`;
+    throw invalidJson(keys, `${typeof value} is not a JSON value`);
   }
-  if (why !== undefined) throw new ValidationFailure(path, `${WHAT}: invalid value at "${path}": ${why}`);
 }
 
-function assertJsonContainer(value: object, path: string, depth: number, ancestors: object[]): void {
+function assertJsonContainer(value: object, keys: (string | number)[], ancestors: object[]): void {
   ancestors.push(value);
   if (Array.isArray(value)) {
     for (let index = 0; index < value.length; index++) {
-      const child = `${path}[${index}]`;
-      if (!(index in value)) throw new ValidationFailure(child, `${WHAT}: invalid value at "${child}": array hole`);
-      assertJson(value[index], child, depth + 1, ancestors);
+      keys.push(index);
+      if (!(index in value)) throw invalidJson(keys, 'array hole');
+      assertJson(value[index], keys, ancestors);
+      keys.pop();
     }
   } else {
     const proto = Object.getPrototypeOf(value) as unknown;
-    if (proto !== Object.prototype && proto !== null) {
-      throw new ValidationFailure(path, `${WHAT}: invalid value at "${path}": expected a plain object`);
-    }
+    if (proto !== Object.prototype && proto !== null) throw invalidJson(keys, 'expected a plain object');
     for (const key of Object.keys(value)) {
-      const child = path === '' ? key : `${path}.${key}`;
-      if (FORBIDDEN_KEYS.has(key)) throw new ValidationFailure(child, `${WHAT}: key "${key}" at "${child}" is not allowed`);
-      assertJson((value as Record<string, unknown>)[key], child, depth + 1, ancestors);
+      keys.push(key);
+      if (FORBIDDEN_KEYS.has(key)) {
+        const path = formatPath(keys);
+        throw new ValidationFailure(path, `${WHAT}: key "${key}" at "${path}" is not allowed`);
+      }
+      assertJson((value as Record<string, unknown>)[key], keys, ancestors);
+      keys.pop();
     }
   }
   ancestors.pop();
+}
+
+function invalidJson(keys: readonly (string | number)[], why: string): ValidationFailure {
+  const path = formatPath(keys);
+  return new ValidationFailure(path, `${WHAT}: invalid value at "${path}": ${why}`);
 }
 
 function shapeFailure(error: z.ZodError): ValidationFailure {
@@ -236,7 +243,7 @@ function parseBatchCheckpoint(raw: unknown, executionId: string, field: string):
 export function validateBatches(batches: readonly StoreBatch[]): ValidBatch[] {
   if (!Array.isArray(batches)) throw refuse('batches', 'Expected an array of batches');
   const raw = { batches: (batches as readonly unknown[]).map(withoutUndefined) };
-  assertJson(raw, '');
+  assertJson(raw);
   // Not parseInput: assertJson has already walked every key, a second walk would double the cost.
   const result = writeSchema.safeParse(raw);
   if (!result.success) throw shapeFailure(result.error);

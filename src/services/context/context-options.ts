@@ -9,7 +9,7 @@ import type { Clock } from '../../clock.js';
 import { PersistenceFormat } from '../../constants.js';
 import type { ExecutionStatus } from '../../constants.js';
 import { ValidationFailure } from '../../errors.js';
-import { idSchema , parseInput } from '../../validation.js';
+import { formatPath, idSchema, parseInput } from '../../validation.js';
 import type { JsonValue } from '../../validation.js';
 import { VariableManager } from '../variables/variable-manager.js';
 import type { Checkpoint } from './checkpoint.js';
@@ -174,45 +174,52 @@ export function parseContextOptions(options: ExecutionContextOptions, what: stri
 // (`output: undefined`), so extensions accept and drop them the same way.
 // One walk validates and copies: checkpoints carry whole actor snapshots, so
 // a second (zod) pass over them would double the cost of every checkpoint.
-function dropUndefined(value: unknown, path: string, seen: Set<object>): unknown {
+// The walk keeps the keys it is under on a stack and spells a path only for
+// the error: building a path string per value cost more than the copy.
+function dropUndefined(value: unknown, keys: (string | number)[], seen: Set<object>): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') {
     if (Number.isFinite(value)) return value;
-    throw new ValidationFailure(path, `createCheckpoint extensions: invalid value at "${path}": expected a finite number`);
+    throw invalidExtension(keys, 'expected a finite number');
   }
-  if (typeof value !== 'object') {
-    throw new ValidationFailure(path, `createCheckpoint extensions: invalid value at "${path}": ${typeof value} is not JSON`);
-  }
-  if (seen.has(value)) {
-    throw new ValidationFailure(path, `createCheckpoint extensions: invalid value at "${path}": circular reference`);
-  }
-  const proto: unknown = Object.getPrototypeOf(value);
+  if (typeof value !== 'object') throw invalidExtension(keys, `${typeof value} is not JSON`);
+  if (seen.has(value)) throw invalidExtension(keys, 'circular reference');
   if (Array.isArray(value)) {
     seen.add(value);
-    const out = value.map((item, index) => dropUndefined(item, `${path}[${index}]`, seen));
+    const out: unknown[] = new Array<unknown>(value.length);
+    for (let index = 0; index < value.length; index++) {
+      // A hole stays a hole (JSON.stringify writes null), as Array#map keeps it.
+      if (!(index in value)) continue;
+      keys.push(index);
+      out[index] = dropUndefined(value[index], keys, seen);
+      keys.pop();
+    }
     seen.delete(value);
     return out;
   }
-  if (proto !== Object.prototype && proto !== null) {
-    throw new ValidationFailure(path, `createCheckpoint extensions: invalid value at "${path}": expected a plain object`);
-  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) throw invalidExtension(keys, 'expected a plain object');
   seen.add(value);
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
+  for (const key of Object.keys(value)) {
+    const item = (value as Record<string, unknown>)[key];
+    if (item === undefined) continue;
+    keys.push(key);
     if (FORBIDDEN_KEYS.has(key)) {
-      throw new ValidationFailure(`${path}.${key}`, `createCheckpoint extensions: key "${key}" at "${path}.${key}" is not allowed`);
+      const path = formatPath(keys);
+      throw new ValidationFailure(path, `createCheckpoint extensions: key "${key}" at "${path}" is not allowed`);
     }
-    if (item !== undefined) {
-      Object.defineProperty(out, key, {
-        value: dropUndefined(item, `${path}.${key}`, seen),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    }
+    // Plain assignment is safe: the keys that would reach the prototype are refused above.
+    out[key] = dropUndefined(item, keys, seen);
+    keys.pop();
   }
   seen.delete(value);
   return out;
+}
+
+function invalidExtension(keys: readonly (string | number)[], why: string): ValidationFailure {
+  const path = formatPath(keys);
+  return new ValidationFailure(path, `createCheckpoint extensions: invalid value at "${path}": ${why}`);
 }
 
 const descriptionSchema = z.string().optional();
@@ -228,6 +235,6 @@ export function parseCheckpointArgs(
   if (typeof extensions !== 'object' || extensions === null || Array.isArray(extensions)) {
     throw new ValidationFailure('extensions', 'createCheckpoint extensions: expected a plain object');
   }
-  const data = dropUndefined(extensions, 'extensions', new Set()) as Record<string, JsonValue>;
+  const data = dropUndefined(extensions, ['extensions'], new Set()) as Record<string, JsonValue>;
   return { description: text ?? null, extensions: data };
 }
