@@ -61,6 +61,8 @@ export const SQL = {
     SELECT created_at AS createdAt,
            (SELECT COALESCE(MAX(seq), 0) FROM journal WHERE execution_id = @id) AS lastSeq
     FROM executions WHERE execution_id = @id`,
+  // Moves when ANOTHER connection commits: tells whether cached heads still hold.
+  dataVersion: `PRAGMA data_version`,
   checkpointIds: `SELECT id FROM checkpoints WHERE execution_id = @id ORDER BY position`,
   checkpointTaken: `SELECT 1 FROM checkpoints WHERE id = @id`,
 
@@ -74,9 +76,14 @@ export const SQL = {
       updated_at = excluded.updated_at,
       definition_hash = excluded.definition_hash,
       metadata = excluded.metadata`,
+  // Positional parameters (execution_id, seq, kind, step_id, payload, at): a
+  // step's start and outcome usually commit together, as two rows of one statement.
   insertJournal: `
     INSERT INTO journal (execution_id, seq, kind, step_id, payload, at)
-    VALUES (@executionId, @seq, @kind, @stepId, @payload, @at)`,
+    VALUES (?, ?, ?, ?, ?, ?)`,
+  insertTwoJournal: `
+    INSERT INTO journal (execution_id, seq, kind, step_id, payload, at)
+    VALUES (?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?)`,
   insertCheckpoint: `
     INSERT INTO checkpoints (id, execution_id, position, created_at, description, journal_seq, record)
     VALUES (@id, @executionId,

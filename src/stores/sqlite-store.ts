@@ -13,6 +13,7 @@ import { isoNow, systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
 import { parseInput } from '../validation.js';
 import { planWrite } from './batch-plan.js';
+import type { PlannedBatch } from './batch-plan.js';
 import type { ValidBatch } from './records.js';
 import { stepIdOf } from './records.js';
 import { assertKnownVersion, migrate, readSchemaVersion } from './sqlite-migrations.js';
@@ -86,12 +87,34 @@ interface IdParam {
   id: string;
 }
 
+/** A journal row as positional parameters: execution_id, seq, kind, step_id, payload, at. */
+type JournalRow = [string, number, string, string | null, string, string];
+
+/** What the store knows of an execution's head from its own last write. */
+interface CachedHead {
+  createdAt: string;
+  lastSeq: number;
+}
+
+/** Heads remembered at most; the oldest are forgotten (they are read again when needed). */
+const HEAD_CACHE_SIZE = 10_000;
+
 class SqliteEngine implements StoreEngine {
   private readonly head: Statement<[IdParam], { createdAt: string; lastSeq: number }>;
+  private readonly dataVersion: Statement<[], number>;
+  private readonly insertTwoJournal: Statement<[...JournalRow, ...JournalRow]>;
+  /**
+   * Heads as this connection left them. Valid while `PRAGMA data_version`
+   * (which moves only when ANOTHER connection commits) stays where it was
+   * after our last write; otherwise they are read again inside the
+   * transaction. Saves a query per commit on the per-step path.
+   */
+  private readonly heads = new Map<string, CachedHead>();
+  private headsVersion: number | null = null;
   private readonly checkpointIds: Statement<[IdParam], string>;
   private readonly checkpointTaken: Statement<[IdParam], number>;
   private readonly upsertExecution: Statement<[Row]>;
-  private readonly insertJournal: Statement<[Row]>;
+  private readonly insertJournal: Statement<JournalRow>;
   private readonly insertCheckpoint: Statement<[Row]>;
   private readonly deleteCheckpoint: Statement<[Row]>;
   private readonly selectExecution: Statement<[IdParam], Row>;
@@ -105,6 +128,8 @@ class SqliteEngine implements StoreEngine {
 
   constructor(private readonly db: Db) {
     this.head = db.prepare(SQL.head);
+    this.dataVersion = db.prepare<[], number>(SQL.dataVersion).pluck();
+    this.insertTwoJournal = db.prepare(SQL.insertTwoJournal);
     this.checkpointIds = db.prepare<[IdParam], string>(SQL.checkpointIds).pluck();
     this.checkpointTaken = db.prepare<[IdParam], number>(SQL.checkpointTaken).pluck();
     this.upsertExecution = db.prepare(SQL.upsertExecution);
@@ -131,15 +156,29 @@ class SqliteEngine implements StoreEngine {
   write(batches: readonly ValidBatch[]): void {
     // IMMEDIATE takes the write lock first: a deferred transaction that reads
     // and then writes can fail with SQLITE_BUSY without waiting in WAL mode.
-    this.writeTx.immediate(batches);
+    try {
+      this.writeTx.immediate(batches);
+    } catch (error) {
+      // Rolled back: what we cached during it never landed.
+      this.heads.clear();
+      this.headsVersion = null;
+      throw error;
+    }
   }
 
   private apply(batches: readonly ValidBatch[]): void {
-    // The heads are read inside the transaction, so numbering is right even
-    // when another process wrote the same execution since our last write.
+    // The heads are as of inside the transaction (cached ones only while no
+    // other connection has committed since our last write), so numbering is
+    // right even when another process wrote the same execution meanwhile.
+    const version = this.dataVersion.get();
+    if (version !== this.headsVersion) {
+      this.heads.clear();
+      this.headsVersion = version ?? null;
+    }
     const plan = planWrite(batches, {
       head: (id) => {
-        const row = this.head.get({ id });
+        const cached = this.heads.get(id);
+        const row = cached ?? this.head.get({ id });
         return {
           createdAt: row?.createdAt ?? null,
           lastSeq: row?.lastSeq ?? 0,
@@ -152,9 +191,7 @@ class SqliteEngine implements StoreEngine {
       const executionId = batch.executionId;
       const summary = batch.summary;
       if (summary !== null) this.upsertExecution.run({ ...summary, metadata: JSON.stringify(summary.metadata) });
-      for (const { seq, ...entry } of batch.entries) {
-        this.insertJournal.run({ executionId, seq, kind: entry.kind, stepId: stepIdOf(entry), payload: JSON.stringify(entry), at: entry.at });
-      }
+      this.insertEntries(executionId, batch.entries);
       for (const { checkpoint, journalSeq } of batch.checkpoints) {
         this.insertCheckpoint.run({
           id: checkpoint.id,
@@ -166,6 +203,40 @@ class SqliteEngine implements StoreEngine {
         });
       }
       for (const id of batch.pruned) this.deleteCheckpoint.run({ executionId, id });
+      this.remember(executionId, batch);
+    }
+  }
+
+  /** A step's start and outcome usually commit together: two rows, one statement. */
+  private insertEntries(executionId: string, entries: PlannedBatch['entries']): void {
+    const row = ({ seq, ...entry }: PlannedBatch['entries'][number]): JournalRow => [
+      executionId,
+      seq,
+      entry.kind,
+      stepIdOf(entry),
+      JSON.stringify(entry),
+      entry.at,
+    ];
+    for (let index = 0; index < entries.length; index += 2) {
+      const first = entries[index];
+      const second = entries[index + 1];
+      if (first === undefined) break;
+      if (second === undefined) this.insertJournal.run(...row(first));
+      else this.insertTwoJournal.run(...row(first), ...row(second));
+    }
+  }
+
+  private remember(executionId: string, batch: PlannedBatch): void {
+    const known = this.heads.get(executionId);
+    const createdAt = batch.summary?.createdAt ?? known?.createdAt;
+    // Without a summary in this write and nothing cached, the stored createdAt is unknown here: read it next time.
+    if (createdAt === undefined) return;
+    const lastSeq = batch.entries.at(-1)?.seq ?? known?.lastSeq ?? this.head.get({ id: executionId })?.lastSeq ?? 0;
+    this.heads.delete(executionId);
+    this.heads.set(executionId, { createdAt, lastSeq });
+    if (this.heads.size > HEAD_CACHE_SIZE) {
+      const oldest = this.heads.keys().next();
+      if (oldest.done !== true) this.heads.delete(oldest.value);
     }
   }
 

@@ -205,6 +205,37 @@ describe('several connections', () => {
     expect(b.sync.loadExecution('shared')?.journal).toEqual(journal);
   });
 
+  it('numbers right after a raw connection appended behind its back, and after a write it rolled back', () => {
+    const store = openStore();
+    store.sync.write([{ executionId: 'e', summary: summary('e'), journal: [started('s1'), finished('s1')] }]);
+    // Another connection commits a row: the store's remembered head is stale now.
+    const db = raw();
+    db.prepare(`INSERT INTO journal (execution_id, seq, kind, step_id, payload, at) VALUES ('e', 3, 'step_started', 's2', ?, ?)`).run(
+      JSON.stringify(started('s2')),
+      started('s2').at,
+    );
+    db.close();
+    store.sync.write([{ executionId: 'e', journal: [finished('s2')] }]);
+    // A write refused inside the transaction (a checkpoint id taken) leaves nothing and numbering intact.
+    const checkpoint = makeCheckpoint('e');
+    store.sync.write([{ executionId: 'e', checkpoints: [checkpoint] }]);
+    expect(() => {
+      store.sync.write([{ executionId: 'e', journal: [started('s3')], checkpoints: [checkpoint] }]);
+    }).toThrow();
+    store.sync.write([{ executionId: 'e', journal: [started('s3'), finished('s3'), started('s4')] }]);
+    const journal = store.sync.loadExecution('e')?.journal ?? [];
+    expect(journal.map((entry) => entry.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(journal.map((entry) => (entry.kind === 'step_finished' ? `done ${entry.record.stepId}` : entry.kind))).toEqual([
+      'step_started',
+      'done s1',
+      'step_started',
+      'done s2',
+      'step_started',
+      'done s3',
+      'step_started',
+    ]);
+  });
+
   it('keeps checkpoint ids unique across executions, as its primary key says', () => {
     const store = openStore();
     const checkpoint = makeCheckpoint('e1');
