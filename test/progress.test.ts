@@ -169,6 +169,33 @@ describe('ProgressTracker ETA', () => {
 });
 
 describe('ProgressTracker events', () => {
+  it('counts the events nobody listens to exactly as those delivered to a handler', () => {
+    const drive = (tracker: ProgressTracker): void => {
+      tracker.startExecution('e', 3);
+      tracker.startStep('e', 'a', 'A');
+      tracker.updateStepProgress('e', 'a', 50, 'half');
+      tracker.completeStep('e', 'a');
+      tracker.startStep('e', 'b', 'B');
+      tracker.completeStep('e', 'b', { success: false, errorMessage: 'boom' });
+      tracker.skipStep('e', 'c', 'not needed');
+      tracker.emitEvent('e', ProgressEventType.CHECKPOINT_CREATED, { message: 'cp' });
+      tracker.completeExecution('e', false);
+    };
+    const unheard = new ProgressTracker({ clock: new SimulatedClock(0) });
+    drive(unheard);
+    const heard = new ProgressTracker({ clock: new SimulatedClock(0) });
+    const delivered: ProgressEvent[] = [];
+    heard.addEventHandler((event) => delivered.push(event));
+    drive(heard);
+    const metrics = unheard.getPerformanceMetrics();
+    expect(delivered).toHaveLength(9);
+    expect(metrics.eventsEmitted).toBe(delivered.length);
+    expect(metrics.eventsByType).toEqual(heard.getPerformanceMetrics().eventsByType);
+    // The state does not depend on anyone listening.
+    expect(unheard.getExecutionProgress('e')).toEqual(heard.getExecutionProgress('e'));
+  });
+
+
   it('delivers events in order with their data and clock timestamps', () => {
     const { clock, tracker, events } = setup(2);
     clock.advance(1000);

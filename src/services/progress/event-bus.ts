@@ -61,6 +61,12 @@ export class ProgressEventBus {
     this.snapshot = null;
   }
 
+  /** Counts an event that nobody listens to, without building it (the per-step path with no handler). */
+  countUnheard(eventType: ProgressEventType): void {
+    this.eventsEmitted += 1;
+    this.eventsByType.set(eventType, (this.eventsByType.get(eventType) ?? 0) + 1);
+  }
+
   /** Builds a frozen event stamped with `nowMs` and delivers it; never throws. */
   publish(nowMs: number, eventType: ProgressEventType, executionId: string, fields: EventFields, data: Record<string, unknown>): void {
     if (nowMs !== this.lastStampMs) {

@@ -388,6 +388,11 @@ export class ProgressTracker {
   }
 
   private emitStep(now: number, type: ProgressEventType, record: ExecutionRecord, step: StepRecord, message: string | undefined, extra: Record<string, unknown>): void {
+    // Nobody listens (no handler, no stream): count it, build nothing.
+    if (this.bus.handlerCount === 0) {
+      this.bus.countUnheard(type);
+      return;
+    }
     const fields: EventFields = { stepId: step.stepId, stepName: step.stepName };
     if (message !== undefined) fields.message = message;
     this.emit(now, type, record.executionId, fields, {
@@ -396,7 +401,8 @@ export class ProgressTracker {
   }
 
   private emit(now: number, eventType: ProgressEventType, executionId: string, fields: EventFields, data: Record<string, unknown>): void {
-    this.bus.publish(now, eventType, executionId, fields, data);
+    if (this.bus.handlerCount === 0) this.bus.countUnheard(eventType);
+    else this.bus.publish(now, eventType, executionId, fields, data);
   }
 
   private assertOpen(what: string): void {
