@@ -488,4 +488,29 @@ describe('ProgressTracker smaller contracts', () => {
     expect(events.at(-1)).toMatchObject({ eventType: 'custom_event', executionId: 'elsewhere', stepId: 's', data: { n: 1 } });
     expect(tracker.getExecutionProgress('elsewhere')).toBeUndefined();
   });
+
+  it('emitEvent: plain arguments pass as given, nested data is kept, bad ones are refused naming the field', () => {
+    const { tracker, events } = setup(1);
+    tracker.emitEvent('run', ProgressEventType.CUSTOM_EVENT, { message: 'm', data: { flat: 1, nested: { deep: [1, 2] } } });
+    expect(events.at(-1)).toMatchObject({ message: 'm', data: { flat: 1, nested: { deep: [1, 2] } } });
+    tracker.emitEvent('run', ProgressEventType.CUSTOM_EVENT, { unknownKey: 1 } as never);
+    expect(events.at(-1)?.data).toEqual({});
+    const refused = (options: unknown): unknown => {
+      try {
+        tracker.emitEvent('run', ProgressEventType.CUSTOM_EVENT, options as never);
+      } catch (error) {
+        return error;
+      }
+      return null;
+    };
+    const before = events.length;
+    expect(refused({ message: 5 })).toMatchObject({ code: ErrorCode.InvalidInput, field: 'options.message' });
+    expect(refused({ data: [1] })).toMatchObject({ code: ErrorCode.InvalidInput, field: 'options.data' });
+    expect(refused({ data: JSON.parse('{"__proto__": {"polluted": true}}') as unknown })).toMatchObject({
+      code: ErrorCode.InvalidInput,
+      field: 'options.data.__proto__',
+    });
+    expect(events).toHaveLength(before);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
 });

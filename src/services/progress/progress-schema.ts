@@ -133,9 +133,45 @@ const emitEventArgsSchema = z.object({
     .optional(),
 });
 
+const EVENT_TYPES: ReadonlySet<unknown> = new Set(Object.values(ProgressEventType));
+const FORBIDDEN_DATA_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Parses `emitEvent` arguments. */
 export function parseEmitEventArgs(eventType: unknown, options: unknown): z.output<typeof emitEventArgsSchema> {
+  // Hot path (the manager's checkpoint events): plain valid arguments skip zod; zod still words every refusal.
+  if (EVENT_TYPES.has(eventType) && isPlainValidEmitOptions(options)) {
+    return options === undefined ? { eventType: eventType as ProgressEventType } : { eventType: eventType as ProgressEventType, options };
+  }
   return parseInput(emitEventArgsSchema, { eventType, options }, 'emitEvent');
+}
+
+type EmitOptions = NonNullable<z.output<typeof emitEventArgsSchema>['options']>;
+
+/** Options with known keys of the right types, and `data` flat (primitive values): nothing zod would change or refuse. */
+function isPlainValidEmitOptions(options: unknown): options is EmitOptions | undefined {
+  if (options === undefined) return true;
+  if (!isPlainObject(options)) return false;
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    if (key === 'stepId' || key === 'stepName' || key === 'message') {
+      if (typeof value !== 'string') return false;
+    } else if (key !== 'data' || !isFlatData(value)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+function isFlatData(data: unknown): boolean {
+  if (!isPlainObject(data)) return false;
+  for (const [key, value] of Object.entries(data)) {
+    if (FORBIDDEN_DATA_KEYS.has(key) || (typeof value === 'object' && value !== null)) return false;
+  }
+  return true;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }
 
 /**

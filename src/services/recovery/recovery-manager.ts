@@ -395,8 +395,11 @@ export class RecoveryManager {
   shutdown(): void {
     if (this.isShutDown) return;
     this.isShutDown = true;
-    const reason = new ExecutionError(ErrorCode.ManagerShutDown, 'RecoveryManager was shut down');
-    for (const controller of this.activeRuns) controller.abort(reason);
+    // An error (and its stack) only when a run is there to be told.
+    if (this.activeRuns.size > 0) {
+      const reason = new ExecutionError(ErrorCode.ManagerShutDown, 'RecoveryManager was shut down');
+      for (const controller of this.activeRuns) controller.abort(reason);
+    }
     this.cleanup();
   }
 }
