@@ -175,7 +175,9 @@ export function parseContextOptions(options: ExecutionContextOptions, what: stri
 // One walk validates and copies: checkpoints carry whole actor snapshots, so
 // a second (zod) pass over them would double the cost of every checkpoint.
 // The walk keeps the keys it is under on a stack and spells a path only for
-// the error: building a path string per value cost more than the copy.
+// the error: building a path string per value cost more than the copy. The
+// copies are frozen as they are made: they go into a checkpoint, which is
+// frozen whole, and deepFreeze does not walk into what is frozen already.
 function dropUndefined(value: unknown, keys: (string | number)[], seen: Set<object>): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') {
@@ -195,7 +197,7 @@ function dropUndefined(value: unknown, keys: (string | number)[], seen: Set<obje
       keys.pop();
     }
     seen.delete(value);
-    return out;
+    return Object.freeze(out);
   }
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) throw invalidExtension(keys, 'expected a plain object');
@@ -214,7 +216,7 @@ function dropUndefined(value: unknown, keys: (string | number)[], seen: Set<obje
     keys.pop();
   }
   seen.delete(value);
-  return out;
+  return Object.freeze(out);
 }
 
 function invalidExtension(keys: readonly (string | number)[], why: string): ValidationFailure {
@@ -225,7 +227,7 @@ function invalidExtension(keys: readonly (string | number)[], why: string): Vali
 const descriptionSchema = z.string().optional();
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-/** Validates `createCheckpoint(description?, extensions?)`; returns a deep copy of the extensions. */
+/** Validates `createCheckpoint(description?, extensions?)`; returns a deep, frozen copy of the extensions. */
 export function parseCheckpointArgs(
   description: unknown,
   extensions: unknown,
