@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { createComprehensiveExecutionManager, type DurabilityMode } from '../src/index.js';
 import { createSqliteStore } from '../src/stores/index.js';
+import { floorMicros } from './spawn-floor.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-sqlite-'));
 let fileCounter = 0;
@@ -59,24 +60,42 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
-const rounds = 3;
+const rounds = 5;
 await engineMicros(20, 10, 'sync', false);
 rawInsertMicros(2000);
+await floorMicros(20, 100);
 
 const cases: { name: string; executions: number; steps: number; durability: DurabilityMode; concurrent: boolean }[] = [
-  { name: "W(200 x 10) sync", executions: 200, steps: 10, durability: 'sync', concurrent: false },
+  { name: 'W(200 x 10) sync', executions: 200, steps: 10, durability: 'sync', concurrent: false },
   { name: 'W(1 x 1000) sync', executions: 1, steps: 1000, durability: 'sync', concurrent: false },
   { name: 'W(50 x 20) batched, concurrent', executions: 50, steps: 20, durability: 'batched', concurrent: true },
 ];
-console.log('case                              engine µs/step   raw INSERT µs/step   ratio');
+console.log(`µs per step (median of ${rounds} interleaved rounds)`);
+console.log('  raw INSERT  = one better-sqlite3 INSERT committed per step (same pragmas): the issue\'s floor');
+console.log('  spawn floor = an execution actor spawning one step actor per step, in memory, nothing else (bench/spawn-floor.ts)');
+console.log('  least       = spawn floor + raw INSERT in sync mode (a commit per step); spawn floor alone when batched (commits shared)');
+console.log('case                              engine  raw INSERT  spawn floor  engine/raw  least/raw');
 for (const c of cases) {
   const engine: number[] = [];
   const raw: number[] = [];
+  const floor: number[] = [];
   for (let r = 0; r < rounds; r++) {
     raw.push(rawInsertMicros(c.executions * c.steps));
+    floor.push(await floorMicros(c.executions, c.steps));
     engine.push(await engineMicros(c.executions, c.steps, c.durability, c.concurrent));
   }
   const e = median(engine);
   const b = median(raw);
-  console.log(`${c.name.padEnd(33)} ${e.toFixed(1).padStart(14)} ${b.toFixed(1).padStart(20)} ${(e / b).toFixed(2).padStart(7)}x`);
+  const f = median(floor);
+  const least = c.durability === 'sync' ? f + b : f;
+  console.log(
+    [
+      c.name.padEnd(32),
+      e.toFixed(1).padStart(7),
+      b.toFixed(1).padStart(11),
+      f.toFixed(1).padStart(12),
+      `${(e / b).toFixed(2)}x`.padStart(11),
+      `${(least / b).toFixed(2)}x`.padStart(10),
+    ].join(' '),
+  );
 }

@@ -7,6 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { createActor, fromPromise, setup, toPromise } from 'xstate';
+import { floorMicros } from './spawn-floor.js';
 import { createExecutionLogic } from '../src/actors/step-logic.js';
 import { systemClock } from '../src/clock.js';
 import { createComprehensiveExecutionManager } from '../src/services/manager.js';
@@ -103,38 +104,47 @@ const shapes: [number, number][] = [
   [10, 100],
   [1, 1000],
 ];
-const rounds = 5;
-// Warm up the JIT on both paths before measuring.
+const rounds = 7;
+// Warm up the JIT on every path before measuring.
 await bareActorMicros(2000);
 await bareStepMachineMicros(2000);
+await floorMicros(20, 100);
+await actorLayerMicros(20, 100);
 await engineMicros(20, 50);
 
-console.log('µs per step (median of 5 rounds); ratios to the two baselines measured in the same run');
-console.log('shape (N x S)  engine  actor layer  bare promise actor  bare step machine  engine/promise  engine/step machine');
+console.log(`µs per step (median of ${rounds} interleaved rounds); ratios to baselines measured in the same run`);
+console.log('  bare promise  = create, start, resolve and stop a fromPromise actor');
+console.log('  bare step     = a 3-state step machine invoking a promise actor: the issue\'s baseline');
+console.log('  spawn floor   = a parent spawning one such step actor per step and taking its output: the least the design can cost');
+console.log('  actor layer   = our execution + step machines with the step runtime, no services');
+console.log(
+  'N x S        engine  actor layer  spawn floor  bare step  bare promise  engine/bare step  engine/spawn floor  actor layer/spawn floor',
+);
 for (const [executions, steps] of shapes) {
-  const engine: number[] = [];
-  const actors: number[] = [];
-  const bare: number[] = [];
-  const bareMachine: number[] = [];
+  const figures = { engine: [] as number[], actors: [] as number[], floor: [] as number[], bareStep: [] as number[], bare: [] as number[] };
   for (let r = 0; r < rounds; r++) {
-    bare.push(await bareActorMicros(executions * steps));
-    bareMachine.push(await bareStepMachineMicros(executions * steps));
-    actors.push(await actorLayerMicros(executions, steps));
-    engine.push(await engineMicros(executions, steps));
+    figures.bare.push(await bareActorMicros(executions * steps));
+    figures.bareStep.push(await bareStepMachineMicros(executions * steps));
+    figures.floor.push(await floorMicros(executions, steps));
+    figures.actors.push(await actorLayerMicros(executions, steps));
+    figures.engine.push(await engineMicros(executions, steps));
   }
-  const e = median(engine);
-  const a = median(actors);
-  const b = median(bare);
-  const m = median(bareMachine);
+  const e = median(figures.engine);
+  const a = median(figures.actors);
+  const f = median(figures.floor);
+  const m = median(figures.bareStep);
+  const b = median(figures.bare);
   console.log(
     [
-      `${executions} x ${steps}`.padEnd(13),
-      e.toFixed(1).padStart(7),
+      `${executions} x ${steps}`.padEnd(10),
+      e.toFixed(1).padStart(8),
       a.toFixed(1).padStart(12),
-      b.toFixed(1).padStart(19),
-      m.toFixed(1).padStart(18),
-      `${(e / b).toFixed(2)}x`.padStart(15),
-      `${(e / m).toFixed(2)}x`.padStart(20),
+      f.toFixed(1).padStart(12),
+      m.toFixed(1).padStart(10),
+      b.toFixed(1).padStart(13),
+      `${(e / m).toFixed(2)}x`.padStart(17),
+      `${(e / f).toFixed(2)}x`.padStart(19),
+      `${(a / f).toFixed(2)}x`.padStart(24),
     ].join(' '),
   );
 }
