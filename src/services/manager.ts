@@ -12,7 +12,6 @@ import type { StoredExecution } from '../stores/types.js';
 import {
   ExecutionStatus,
   ProgressEventType,
-  StepStatus,
   VariableScope,
   VariableType,
 } from '../constants.js';
@@ -46,8 +45,10 @@ import type { RecoveryPlan } from './recovery/recovery-plan.js';
 import { RecoveryManager } from './recovery/recovery-manager.js';
 import { VariableManager } from './variables/index.js';
 import { DurableLog } from './manager/durable-log.js';
-import { clampPercentage, emptyRecord, isEmpty, replayStatus, statusOf } from './manager/actor-status.js';
-import { summarizeJournal, type InterruptedStep, type JournalSummary } from './manager/resume.js';
+import { clampPercentage, emptyRecord, isEmpty, statusOf } from './manager/actor-status.js';
+import { replayStatus } from './manager/replay.js';
+import { openDurableLog, ResumeState, type ResumeTarget } from './manager/resume-state.js';
+import { StepOutcomes } from './manager/step-outcomes.js';
 
 export type {
   CompleteStepOptions,
@@ -88,17 +89,9 @@ export class ComprehensiveExecutionManager {
   readonly #inspect: InspectOption | undefined;
   readonly #runtime: ManagerStepRuntime;
   #actor: ExecutionActor;
-  readonly #records = new Map<string, StepRecord>();
-  readonly #outputs = new Map<string, unknown>();
-  readonly #waiters = new Map<string, (record: StepRecord) => void>();
+  readonly #steps: StepOutcomes;
   readonly #log: DurableLog | undefined;
-  /** Steps that were running when an earlier process died. */
-  readonly #interrupted = new Map<string, InterruptedStep>();
-  #resumed = false;
-  /** The journal as loaded, kept until the resumed execution moves on (a cancelled one reopens from it). */
-  #loadedSummary: JournalSummary | null = null;
-  /** Final percentage a manual completeStep asked for. */
-  readonly #finalPercentages = new Map<string, number>();
+  readonly #past = new ResumeState();
   readonly #unsubscribers: (() => void)[] = [];
   /** The step whose ROLLBACK is restoring right now: its waiter survives the restore. */
   #rollingBackStepId: string | null = null;
@@ -133,32 +126,31 @@ export class ComprehensiveExecutionManager {
         this.updateStepProgress(stepId, percentage, message);
       },
     });
-    this.#actor = this.#startActor(undefined);
-    const store = options.store;
-    if (store !== undefined) {
-      let stored: StoredExecution | null;
-      if (preloaded !== undefined) stored = preloaded.stored;
-      else if (store.sync !== undefined) stored = store.sync.loadExecution(this.executionId);
-      else {
-        throw new ExecutionError(
-          ErrorCode.InvalidInput,
-          `ComprehensiveExecutionManager options: the ${store.kind} store is asynchronous; use \`await openExecution(options)\``,
-          { details: { field: 'store' } },
-        );
-      }
-      this.#log = new DurableLog({
-        store,
-        durability: options.durability ?? 'sync',
+    let stored: StoredExecution | null = null;
+    if (options.store !== undefined) {
+      const opened = openDurableLog({
+        store: options.store,
+        durability: options.durability,
         executionId: this.executionId,
         pipelineId: this.pipelineId,
         clock: this.clock,
         keepCheckpoints: this.executionContext.maxCheckpoints,
-        metadata: options.metadata ?? {},
-        stored: stored !== null,
+        metadata: options.metadata,
+        preloaded: preloaded?.stored,
       });
+      this.#log = opened.log;
+      stored = opened.stored;
       this.#unsubscribers.push(...this.#log.followVariables(this.variableManager));
-      if (stored !== null) this.#resumeFrom(stored);
     }
+    this.#steps = new StepOutcomes({
+      executionId: this.executionId,
+      executionContext: this.executionContext,
+      progressTracker: this.progressTracker,
+      recoveryManager: this.recoveryManager,
+      log: this.#log,
+    });
+    this.#actor = this.#startActor(undefined);
+    if (stored !== null && this.#log !== undefined) this.#past.load(this.#resumeTarget(), this.#log, stored, this.pipelineId);
     // A restore through the context (ours, or a RecoveryManager ROLLBACK)
     // rebuilds the actors from the checkpoint's snapshot.
     this.#unsubscribers.push(
@@ -177,12 +169,12 @@ export class ComprehensiveExecutionManager {
     const current = statusOf(this.#actor.getSnapshot().value);
     // Re-running the script of a resumed execution that already ended (the
     // process died after it ended): nothing left to start.
-    if (this.#resumed && current === ExecutionStatus.CANCELLED && this.#loadedSummary !== null) {
-      this.#reopenCancelled(this.#loadedSummary, total);
+    if (this.#past.resumed && current === ExecutionStatus.CANCELLED && this.#past.canReopen) {
+      this.#reopenCancelled(total);
       return;
     }
-    if (this.#resumed && TERMINAL_STATUSES.has(current)) return;
-    if (this.#resumed && current === ExecutionStatus.RUNNING) {
+    if (this.#past.resumed && TERMINAL_STATUSES.has(current)) return;
+    if (this.#past.resumed && current === ExecutionStatus.RUNNING) {
       // Re-running the same script after a crash: the execution goes on.
       this.executionContext.start(total);
       this.progressTracker.setTotalSteps(this.executionId, total);
@@ -201,7 +193,7 @@ export class ComprehensiveExecutionManager {
     this.#assertLive();
     const current = statusOf(this.#actor.getSnapshot().value);
     // Idempotent for a resumed execution that already ended the same way.
-    if (this.#resumed && current === (success ? ExecutionStatus.COMPLETED : ExecutionStatus.FAILED)) return;
+    if (this.#past.resumed && current === (success ? ExecutionStatus.COMPLETED : ExecutionStatus.FAILED)) return;
     this.#send({ type: 'EXECUTION.COMPLETE', success }, 'completeExecution');
     this.executionContext.complete(success);
     this.progressTracker.completeExecution(this.executionId, success);
@@ -264,13 +256,13 @@ export class ComprehensiveExecutionManager {
       if (active.mode !== 'manual') {
         throw new ExecutionError(ErrorCode.InvalidState, `Step "${id}" is run by an executor; it completes when the executor settles`);
       }
-      if (percentage !== undefined) this.#finalPercentages.set(id, percentage);
+      if (percentage !== undefined) this.#steps.setFinalPercentage(id, percentage);
       if (success) this.#send({ type: 'STEP.COMPLETE', stepId: id, output: options.output, ...(percentage === undefined ? {} : { percentage }) }, 'completeStep');
       else if (error !== null) this.#send({ type: 'STEP.FAIL', stepId: id, error }, 'completeStep');
       this.#log?.throwPendingError();
       return;
     }
-    if (percentage !== undefined) this.#finalPercentages.set(id, percentage);
+    if (percentage !== undefined) this.#steps.setFinalPercentage(id, percentage);
     const stepName = this.progressTracker.getStepProgress(this.executionId, id)?.stepName ?? id;
     // Never started (or unknown after a restore): started and finished in one go.
     this.#assertRunning('completeStep');
@@ -361,26 +353,23 @@ export class ComprehensiveExecutionManager {
     }
     // An empty options bag (the common case) skips zod on the hot path.
     const parsed = isEmpty(options) ? {} : parseInput(stepRunOptionsSchema, options, 'executeStepWithRecovery options');
-    const previous = this.#records.get(id);
+    const previous = this.#steps.records.get(id);
     if (previous !== undefined && (previous.status === 'completed' || previous.status === 'skipped')) return true;
     const active = this.#actor.getSnapshot().context.active[id];
-    if (active !== undefined && (active.mode !== 'executor' || this.#waiters.has(id))) {
+    if (active !== undefined && (active.mode !== 'executor' || this.#steps.isAwaited(id))) {
       throw new ExecutionError(ErrorCode.InvalidState, `executeStepWithRecovery: step "${id}" is already running`, {
         details: { stepId: id },
       });
     }
     if (parsed.recoveryPlan !== undefined) this.recoveryManager.setRecoveryPlan(id, parsed.recoveryPlan);
-    const finished = new Promise<StepRecord>((resolve) => {
-      this.#waiters.set(id, resolve);
-    });
+    const finished = this.#steps.waitFor(id);
     // A step restored in flight (its actor waits for an executor) is joined:
     // registering wakes it. Otherwise a new run starts, with fresh attempts.
     this.#runtime.register(id, executor, options.alternatives ?? []);
     if (active === undefined) {
       this.recoveryManager.resetRetryCount(id);
       try {
-        const interrupted = this.#interrupted.get(id);
-        this.#interrupted.delete(id);
+        const interrupted = this.#past.takeInterrupted(id);
         // A step that was running when its process died runs again, told so.
         this.#startStepActor({
           stepId: id,
@@ -390,7 +379,7 @@ export class ComprehensiveExecutionManager {
           ...(interrupted === undefined ? {} : { attempt: interrupted.attempt + 1, resumed: true }),
         });
       } catch (error) {
-        this.#waiters.delete(id);
+        this.#steps.abandon(id);
         throw error;
       }
     }
@@ -402,12 +391,12 @@ export class ComprehensiveExecutionManager {
 
   /** The output a finished step resolved with (undefined when none). */
   getStepOutput(stepId: string): unknown {
-    return this.#outputs.get(stepId);
+    return this.#steps.outputs.get(stepId);
   }
 
   /** The record of a finished step (status, attempts, error...). */
   getStepRecord(stepId: string): StepRecord | undefined {
-    return this.#records.get(stepId);
+    return this.#steps.records.get(stepId);
   }
 
   /** Classifies the error, records it in the history and returns the recovery plan. */
@@ -434,8 +423,8 @@ export class ComprehensiveExecutionManager {
       // The context copies and validates extensions in one walk (undefined
       // fields dropped), so the snapshot and progress go in as they are.
       actor: this.#actor.getPersistedSnapshot() as unknown as EngineCheckpointData['actor'],
-      steps: Object.fromEntries(this.#records),
-      outputs: Object.fromEntries([...this.#outputs].map(([id, output]) => [id, toJsonValue(output)])),
+      steps: Object.fromEntries(this.#steps.records),
+      outputs: Object.fromEntries([...this.#steps.outputs].map(([id, output]) => [id, toJsonValue(output)])),
       progress: this.progressTracker.exportProgress(this.executionId),
     };
     const checkpoint = this.executionContext.createCheckpoint(description, { engine });
@@ -472,12 +461,12 @@ export class ComprehensiveExecutionManager {
 
   /** True when this manager picked up an execution an earlier process left in the store. */
   get resumed(): boolean {
-    return this.#resumed;
+    return this.#past.resumed;
   }
 
   /** Steps that were running when an earlier process died; they run again with `resumed: true`. */
   get interruptedSteps(): string[] {
-    return [...this.#interrupted.keys()];
+    return this.#past.interruptedSteps;
   }
 
   // ---- status --------------------------------------------------------------
@@ -508,7 +497,7 @@ export class ComprehensiveExecutionManager {
     this.recoveryManager.cleanup();
     // Steps in flight keep their executors: a pending retry must still find it.
     this.#runtime.retain(Object.keys(this.#actor.getSnapshot().context.active));
-    this.#finalPercentages.clear();
+    this.#steps.clearFinalPercentages();
   }
 
   /** Stops every actor and the subsystems; idempotent. Reads still answer, writes throw MANAGER_SHUT_DOWN. */
@@ -518,11 +507,9 @@ export class ComprehensiveExecutionManager {
     this.#shutDown = true;
     this.#actor.stop();
     for (const unsubscribe of this.#unsubscribers.splice(0)) unsubscribe();
-    const cancelled = this.#waiters.size === 0 ? null : new ExecutionError(ErrorCode.ManagerShutDown, 'The manager was shut down');
-    for (const [stepId, resolve] of this.#waiters) {
-      resolve({ ...emptyRecord(stepId), status: 'cancelled', error: serializeError(cancelled), reason: 'The manager was shut down' });
-    }
-    this.#waiters.clear();
+    const awaited = this.#steps.awaitedSteps().length > 0;
+    const cancelled = awaited ? serializeError(new ExecutionError(ErrorCode.ManagerShutDown, 'The manager was shut down')) : null;
+    this.#steps.releaseAll((stepId) => ({ ...emptyRecord(stepId), error: cancelled, reason: 'The manager was shut down' }));
     this.recoveryManager.shutdown();
     this.progressTracker.shutdown();
     await this.#log?.flush();
@@ -580,17 +567,18 @@ export class ComprehensiveExecutionManager {
     this.#assertRunning('startStep');
     // Record the start first: the actor runs the executor's synchronous part
     // inside send(), and its reportProgress must land on a started step.
-    this.#records.delete(start.stepId);
-    this.#outputs.delete(start.stepId);
+    this.#steps.forget(start.stepId);
     this.executionContext.startStep(start.stepId);
     this.progressTracker.startStep(this.executionId, start.stepId, start.stepName);
     this.#actor.send({ type: 'STEP.START', ...start });
-    if (!(start.stepId in this.#actor.getSnapshot().context.active) && !this.#records.has(start.stepId)) {
+    if (!(start.stepId in this.#actor.getSnapshot().context.active) && !this.#steps.records.has(start.stepId)) {
       // A progress handler stopped the execution between the checks above
       // and the actor's turn: the step never started; its caller must not wait.
-      const resolve = this.#waiters.get(start.stepId);
-      this.#waiters.delete(start.stepId);
-      resolve?.({ ...emptyRecord(start.stepId), stepName: start.stepName, reason: 'The execution stopped before the step started' });
+      this.#steps.release(start.stepId, {
+        ...emptyRecord(start.stepId),
+        stepName: start.stepName,
+        reason: 'The execution stopped before the step started',
+      });
     }
     // Needs no commit of its own: it rides with the step's outcome, or is
     // committed on the next tick when the step takes longer than that.
@@ -614,27 +602,11 @@ export class ComprehensiveExecutionManager {
       this.#onStepFinished(event);
     });
     actor.on('step.status', (event) => {
-      this.#onStepStatus(event);
+      this.#steps.applyStatus(event, this.#actor.getSnapshot().context.active[event.stepId]?.stepName ?? event.stepId);
     });
     bindStepRuntime(actor, this.#runtime);
     actor.start();
     return actor;
-  }
-
-  #onStepStatus(event: Extract<ExecutionEmitted, { type: 'step.status' }>): void {
-    if (event.status === StepStatus.RECOVERING) {
-      this.recoveryManager.setStepRecovering(event.stepId, true);
-      this.progressTracker.markStepRecovering(
-        this.executionId,
-        event.stepId,
-        event.failure === null ? undefined : `${event.failure.error.message}: ${event.failure.planDescription}`,
-      );
-    } else if (event.status === StepStatus.RUNNING) {
-      this.recoveryManager.setStepRecovering(event.stepId, false);
-      this.recoveryManager.recordRetry(event.stepId);
-      const name = this.#actor.getSnapshot().context.active[event.stepId]?.stepName ?? event.stepId;
-      this.progressTracker.startStep(this.executionId, event.stepId, name);
-    }
   }
 
   #onStepFinished(event: Extract<ExecutionEmitted, { type: 'step.finished' }>): void {
@@ -647,44 +619,7 @@ export class ComprehensiveExecutionManager {
       });
       return;
     }
-    this.#applyRecord(record, event.output);
-  }
-
-  #applyRecord(record: StepRecord, output: unknown): void {
-    const id = record.stepId;
-    this.#records.set(id, record);
-    if (record.status === 'completed') this.#outputs.set(id, output);
-    this.recoveryManager.setStepRecovering(id, false);
-    const percentage = this.#finalPercentages.get(id);
-    this.#finalPercentages.delete(id);
-    switch (record.status) {
-      case 'completed':
-        this.executionContext.completeStep(id, true);
-        this.progressTracker.completeStep(this.executionId, id, {
-          success: true,
-          progressPercentage: percentage ?? 100,
-        });
-        break;
-      case 'failed':
-      case 'cancelled':
-        this.executionContext.completeStep(id, false);
-        this.progressTracker.completeStep(this.executionId, id, {
-          success: false,
-          errorMessage: record.status === 'cancelled' ? `Cancelled: ${record.reason ?? 'no reason given'}` : (record.error?.message ?? 'Step failed'),
-          ...(percentage === undefined ? {} : { progressPercentage: percentage }),
-        });
-        break;
-      case 'skipped':
-        this.executionContext.skipStep(id);
-        this.progressTracker.skipStep(this.executionId, id, record.reason ?? undefined);
-        break;
-    }
-    const resolve = this.#waiters.get(id);
-    this.#log?.stepFinished(record, output, resolve !== undefined);
-    if (resolve !== undefined) {
-      this.#waiters.delete(id);
-      resolve(record);
-    }
+    this.#steps.apply(record, event.output);
   }
 
   /** Journals a status change; `withNextCommit` when the caller's checkpoint commits it in the same call. */
@@ -696,102 +631,34 @@ export class ComprehensiveExecutionManager {
     });
   }
 
-  /** Rebuilds the execution from what an earlier process left in the store. */
-  #resumeFrom(stored: StoredExecution): void {
-    const log = this.#log;
-    if (log === undefined) return;
-    const summary = summarizeJournal(stored, this.pipelineId);
-    log.muted = true;
-    try {
-      // Checkpoints first: importing the context state replaces everything.
-      const contextState = this.executionContext.exportState();
-      this.executionContext.importState({ ...contextState, checkpoints: stored.checkpoints.map((entry) => entry.checkpoint) });
-      this.variableManager.importState(summary.variables);
-      this.#replay(summary, summary.status);
-      this.#restoreTimes(summary);
-      for (const [stepId, step] of summary.interrupted) this.#interrupted.set(stepId, step);
-      this.#loadedSummary = summary;
-      this.#resumed = true;
-    } finally {
-      log.muted = false;
-    }
-  }
-
-  /** The replay ran now; the execution's times are those the journal recorded. */
-  #restoreTimes(summary: JournalSummary): void {
-    if (summary.startedAt === null) return;
-    const state = this.executionContext.exportState();
-    const ended = summary.endedAt ?? state.metrics.endTime;
-    const duration = ended === null ? null : Math.max(0, (Date.parse(ended) - Date.parse(summary.startedAt)) / 1000);
-    this.executionContext.importState({
-      ...state,
-      metrics: { ...state.metrics, startTime: summary.startedAt, endTime: ended, duration },
-    });
-  }
-
-  /** Brings a fresh actor, the context and the tracker to a journal's steps and status. */
-  #replay(summary: JournalSummary, status: ExecutionStatus): void {
-    if (status === ExecutionStatus.PENDING) return;
-    this.#actor.send({ type: 'EXECUTION.START', totalSteps: summary.totalSteps });
-    this.executionContext.start(summary.totalSteps);
-    this.progressTracker.startExecution(this.executionId, summary.totalSteps);
-    for (const record of summary.records.values()) {
-      this.#actor.send({ type: 'STEP.RECORD', record, output: summary.outputs.get(record.stepId) });
-    }
-    this.#applyFinalStatus(status);
-  }
-
   /**
    * A cancelled execution is resumable: started again, it goes on from its
    * journal (completed steps stay done, cancelled ones run again).
    */
-  #reopenCancelled(summary: JournalSummary, totalSteps: number): void {
+  #reopenCancelled(totalSteps: number): void {
     const log = this.#log;
     if (log === undefined) return;
     log.muted = true;
     try {
       this.#actor.stop();
       this.#actor = this.#startActor(undefined);
-      this.#records.clear();
-      this.#outputs.clear();
-      const state = this.executionContext.exportState();
-      this.executionContext.importState({
-        ...state,
-        status: ExecutionStatus.PENDING,
-        currentStepId: null,
-        completedSteps: [],
-        failedSteps: [],
-        skippedSteps: [],
-        metrics: { ...state.metrics, startTime: null, endTime: null, duration: null, stepsCompleted: 0, stepsFailed: 0, stepsSkipped: 0 },
-      });
-      this.#replay({ ...summary, totalSteps }, ExecutionStatus.RUNNING);
+      this.#steps.replace({}, {});
     } finally {
       log.muted = false;
     }
-    this.#loadedSummary = null;
+    this.#past.reopen(this.#resumeTarget(), log, totalSteps);
     this.#logStatus(ExecutionStatus.RUNNING, totalSteps);
-    this.#log?.throwPendingError();
+    log.throwPendingError();
   }
 
-  #applyFinalStatus(status: ExecutionStatus): void {
-    switch (status) {
-      case ExecutionStatus.PAUSED:
-        this.#actor.send({ type: 'EXECUTION.PAUSE' });
-        this.executionContext.pauseExecution();
-        break;
-      case ExecutionStatus.COMPLETED:
-      case ExecutionStatus.FAILED:
-        this.#actor.send({ type: 'EXECUTION.COMPLETE', success: status === ExecutionStatus.COMPLETED });
-        this.executionContext.complete(status === ExecutionStatus.COMPLETED);
-        this.progressTracker.completeExecution(this.executionId, status === ExecutionStatus.COMPLETED);
-        break;
-      case ExecutionStatus.CANCELLED:
-        this.#actor.send({ type: 'EXECUTION.CANCEL', reason: 'Cancelled before the resume' });
-        this.executionContext.cancelExecution();
-        break;
-      default:
-        break;
-    }
+  #resumeTarget(): ResumeTarget {
+    return {
+      actor: this.#actor,
+      executionId: this.executionId,
+      executionContext: this.executionContext,
+      progressTracker: this.progressTracker,
+      variableManager: this.variableManager,
+    };
   }
 
   #finishRollback(record: StepRecord, output: unknown): void {
@@ -816,37 +683,31 @@ export class ComprehensiveExecutionManager {
         this.#replayingRollback = false;
       }
     } else {
-      this.#applyRecord(final, output);
+      this.#steps.apply(final, output);
     }
   }
 
   #rebuildFrom(checkpoint: Checkpoint): void {
     const engine = readEngineCheckpoint(checkpoint.extensions);
     // A restore resets the retry counts of every step known before it, not only those it keeps.
-    const knownBefore = [...this.#records.keys(), ...Object.keys(this.#actor.getSnapshot().context.active)];
+    const knownBefore = [...this.#steps.records.keys(), ...Object.keys(this.#actor.getSnapshot().context.active)];
     this.#actor.stop();
-    this.#records.clear();
-    this.#outputs.clear();
-    this.#finalPercentages.clear();
+    this.#steps.replace(engine?.steps ?? {}, engine?.outputs ?? {});
     if (engine === undefined) {
       this.#actor = this.#startActor(undefined);
       replayStatus(this.#actor, checkpoint.status, checkpoint.metrics.stepsTotal);
     } else {
-      for (const [id, record] of Object.entries(engine.steps)) this.#records.set(id, record);
-      for (const [id, output] of Object.entries(engine.outputs)) this.#outputs.set(id, output);
       this.progressTracker.importProgress(engine.progress);
       this.#actor = this.#startActor(engine.actor);
     }
     const active = this.#actor.getSnapshot().context.active;
-    for (const stepId of [...this.#waiters.keys()]) {
+    for (const stepId of this.#steps.awaitedSteps()) {
       this.recoveryManager.resetRetryCount(stepId);
       if (stepId in active || stepId === this.#rollingBackStepId) continue;
       // The step's run was rolled back past its start: its caller learns it did not complete.
-      const resolve = this.#waiters.get(stepId);
-      this.#waiters.delete(stepId);
-      resolve?.({ ...emptyRecord(stepId), status: 'cancelled', reason: 'Rolled back by a checkpoint restore' });
+      this.#steps.release(stepId, { ...emptyRecord(stepId), reason: 'Rolled back by a checkpoint restore' });
     }
-    for (const stepId of this.#records.keys()) this.recoveryManager.resetRetryCount(stepId);
+    for (const stepId of this.#steps.records.keys()) this.recoveryManager.resetRetryCount(stepId);
     for (const stepId of knownBefore) this.recoveryManager.resetRetryCount(stepId);
     // "Recovering" follows the restored actors.
     for (const stepId of knownBefore) this.recoveryManager.setStepRecovering(stepId, false);

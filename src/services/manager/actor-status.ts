@@ -1,15 +1,11 @@
 /**
  * Small pure helpers of the manager: reading the execution actor's status,
- * placeholder step records, replaying a status onto a fresh actor.
+ * placeholder step records.
  *
  * @module
  */
-import type { Actor } from 'xstate';
 import { ExecutionStatus } from '../../constants.js';
-import type { executionMachine } from '../../machines/execution.machine.js';
 import type { StepRecord } from '../../machines/machine-types.js';
-
-type ExecutionActor = Actor<typeof executionMachine>;
 
 const TOP_STATES: readonly ExecutionStatus[] = Object.values(ExecutionStatus);
 
@@ -43,18 +39,4 @@ export function emptyRecord(stepId: string): StepRecord {
     reason: null,
     rollbackCheckpointId: null,
   };
-}
-
-/** Brings a fresh actor to the status of a checkpoint that carries no snapshot. */
-export function replayStatus(actor: ExecutionActor, status: ExecutionStatus, totalSteps: number): void {
-  if (status === ExecutionStatus.PENDING) return;
-  if (status === ExecutionStatus.CANCELLED) {
-    actor.send({ type: 'EXECUTION.CANCEL', reason: 'Restored as cancelled' });
-    return;
-  }
-  actor.send({ type: 'EXECUTION.START', totalSteps });
-  if (status === ExecutionStatus.PAUSED) actor.send({ type: 'EXECUTION.PAUSE' });
-  if (status === ExecutionStatus.COMPLETED || status === ExecutionStatus.FAILED) {
-    actor.send({ type: 'EXECUTION.COMPLETE', success: status === ExecutionStatus.COMPLETED });
-  }
 }

@@ -1,0 +1,84 @@
+/**
+ * Bringing a fresh execution actor, the context and the tracker to a state
+ * recorded elsewhere: a stored journal (resume) or a checkpoint's status.
+ *
+ * @module
+ */
+import type { Actor } from 'xstate';
+import { ExecutionStatus } from '../../constants.js';
+import type { executionMachine } from '../../machines/execution.machine.js';
+import type { ExecutionContext } from '../context/index.js';
+import type { ProgressTracker } from '../progress/index.js';
+import type { JournalSummary } from './resume.js';
+
+type ExecutionActor = Actor<typeof executionMachine>;
+
+/** What a replay drives. */
+export interface ReplayTarget {
+  actor: ExecutionActor;
+  executionId: string;
+  executionContext: ExecutionContext;
+  progressTracker: ProgressTracker;
+}
+
+/** Brings a fresh actor, the context and the tracker to a journal's steps and `status`. */
+export function replayJournal(target: ReplayTarget, summary: JournalSummary, status: ExecutionStatus): void {
+  if (status === ExecutionStatus.PENDING) return;
+  const { actor, executionId, executionContext, progressTracker } = target;
+  actor.send({ type: 'EXECUTION.START', totalSteps: summary.totalSteps });
+  executionContext.start(summary.totalSteps);
+  progressTracker.startExecution(executionId, summary.totalSteps);
+  for (const record of summary.records.values()) {
+    actor.send({ type: 'STEP.RECORD', record, output: summary.outputs.get(record.stepId) });
+  }
+  applyFinalStatus(target, status);
+}
+
+/** Ends a replay in `status` (nothing to do while running). */
+export function applyFinalStatus(target: ReplayTarget, status: ExecutionStatus): void {
+  const { actor, executionId, executionContext, progressTracker } = target;
+  switch (status) {
+    case ExecutionStatus.PAUSED:
+      actor.send({ type: 'EXECUTION.PAUSE' });
+      executionContext.pauseExecution();
+      break;
+    case ExecutionStatus.COMPLETED:
+    case ExecutionStatus.FAILED:
+      actor.send({ type: 'EXECUTION.COMPLETE', success: status === ExecutionStatus.COMPLETED });
+      executionContext.complete(status === ExecutionStatus.COMPLETED);
+      progressTracker.completeExecution(executionId, status === ExecutionStatus.COMPLETED);
+      break;
+    case ExecutionStatus.CANCELLED:
+      actor.send({ type: 'EXECUTION.CANCEL', reason: 'Cancelled before the resume' });
+      executionContext.cancelExecution();
+      break;
+    default:
+      break;
+  }
+}
+
+/** The replay ran now; the execution's times become those the journal recorded. */
+export function restoreJournalTimes(executionContext: ExecutionContext, summary: JournalSummary): void {
+  if (summary.startedAt === null) return;
+  const state = executionContext.exportState();
+  const ended = summary.endedAt ?? state.metrics.endTime;
+  const duration = ended === null ? null : Math.max(0, (Date.parse(ended) - Date.parse(summary.startedAt)) / 1000);
+  executionContext.importState({
+    ...state,
+    metrics: { ...state.metrics, startTime: summary.startedAt, endTime: ended, duration },
+  });
+}
+
+/** Brings a fresh actor to the status of a checkpoint that carries no snapshot. */
+export function replayStatus(actor: ExecutionActor, status: ExecutionStatus, totalSteps: number): void {
+  if (status === ExecutionStatus.PENDING) return;
+  if (status === ExecutionStatus.CANCELLED) {
+    actor.send({ type: 'EXECUTION.CANCEL', reason: 'Restored as cancelled' });
+    return;
+  }
+  actor.send({ type: 'EXECUTION.START', totalSteps });
+  if (status === ExecutionStatus.PAUSED) actor.send({ type: 'EXECUTION.PAUSE' });
+  if (status === ExecutionStatus.COMPLETED || status === ExecutionStatus.FAILED) {
+    actor.send({ type: 'EXECUTION.COMPLETE', success: status === ExecutionStatus.COMPLETED });
+  }
+}
