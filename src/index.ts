@@ -53,6 +53,7 @@ export type {
   ExecutorOutcome,
   RecoveredBy,
   StepFailure,
+  StepFinished,
   StepInput,
   StepMode,
   StepRecord,

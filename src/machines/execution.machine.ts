@@ -9,7 +9,7 @@
 import { assign, enqueueActions, setup, stopChild } from 'xstate';
 import { StepStatus } from '../constants.js';
 import { serializeError, type SerializedError } from '../errors.js';
-import type { StepFailure, StepMode, StepRecord } from './machine-types.js';
+import type { StepFailure, StepFinished, StepMode, StepRecord } from './machine-types.js';
 import { stepMachine, type StepEvent, type StepParentEvent } from './step.machine.js';
 
 /** A step whose actor is alive. */
@@ -73,6 +73,8 @@ export type ExecutionEvent =
   | { type: 'STEP.CANCEL'; stepId: string; reason?: string | null }
   | { type: 'STEP.RECORD'; record: StepRecord; output?: unknown }
   | StepParentEvent
+  // A step actor reached a final state; its output is what it hands over.
+  | { type: `xstate.done.actor.${string}`; output: StepFinished | null }
   | { type: `xstate.error.actor.${string}`; error: unknown };
 
 /** Events an execution actor emits (`actor.on(type, handler)`). */
@@ -112,7 +114,7 @@ const stepEventHandlers = {
   'STEP.CANCEL': { guard: 'isActiveStep', actions: 'forwardToStep' },
   'STEP.RECORD': { guard: 'isInactiveRecord', actions: 'recordFinished' },
   'STEP.STATUS': { actions: 'trackStatus' },
-  'STEP.FINISHED': { actions: 'recordFinished' },
+  'xstate.done.actor.*': { guard: 'isFinishedStep', actions: 'recordFinished' },
   'xstate.error.actor.*': { actions: 'recordCrashedStep' },
 } as const;
 
@@ -139,6 +141,23 @@ function toStepEvent(event: ExecutionEvent): StepEvent | null {
 }
 
 const CHILD_ERROR_PREFIX = 'xstate.error.actor.';
+const CHILD_DONE_PREFIX = 'xstate.done.actor.';
+
+/**
+ * The step id and hand-over of a step actor's done event, when it comes from
+ * an active step (null otherwise: a done event for any other id is ignored).
+ */
+function finishedStep(
+  context: ExecutionMachineContext,
+  event: ExecutionEvent,
+): { stepId: string; finished: StepFinished } | null {
+  if (!event.type.startsWith(CHILD_DONE_PREFIX)) return null;
+  const stepId = event.type.slice(CHILD_DONE_PREFIX.length);
+  const finished = (event as { output?: StepFinished | null }).output;
+  // Every transition into a final state of the step machine sets its output.
+  if (!(stepId in context.active) || finished === undefined || finished === null) return null;
+  return { stepId, finished };
+}
 
 /**
  * The execution machine. States `pending`, `running` (with `steady` and
@@ -173,8 +192,9 @@ export const executionMachine = setup({
       context.recovering[0] === event.stepId,
     crashEndsLastRecovery: ({ context, event }) =>
       context.recovering.length === 1 && event.type === `${CHILD_ERROR_PREFIX}${context.recovering[0] ?? ''}`,
+    isFinishedStep: ({ context, event }) => finishedStep(context, event) !== null,
     finishEndsLastRecovery: ({ context, event }) =>
-      event.type === 'STEP.FINISHED' && context.recovering.length === 1 && context.recovering[0] === event.record.stepId,
+      context.recovering.length === 1 && context.recovering[0] === finishedStep(context, event)?.stepId,
   },
   actions: {
     forwardToStep: enqueueActions(({ enqueue, event }) => {
@@ -190,7 +210,8 @@ export const executionMachine = setup({
         currentStepId: event.stepId,
       });
       // Always spawn with the step id: an id-less child is filed under
-      // "undefined" and a reused live id orphans the old actor.
+      // "undefined" and a reused live id orphans the old actor. autoRun: the
+      // step starts running as it is created (no STEP.RUN event).
       enqueue.spawnChild('step', {
         id: event.stepId,
         input: {
@@ -200,9 +221,9 @@ export const executionMachine = setup({
           attempt: event.attempt ?? 1,
           resumed: event.resumed ?? false,
           timeoutMs: event.timeoutMs ?? null,
+          autoRun: true,
         },
       });
-      enqueue.sendTo(event.stepId, { type: 'STEP.RUN' });
     }),
     trackStatus: enqueueActions(({ enqueue, event, context }) => {
       if (event.type !== 'STEP.STATUS' || !(event.stepId in context.active)) return;
@@ -216,10 +237,13 @@ export const executionMachine = setup({
         failure: event.failure,
       });
     }),
+    // A step's done event (the step actor finished) or a STEP.RECORD (a step
+    // that finished elsewhere).
     recordFinished: enqueueActions(({ enqueue, event, context }) => {
-      if (event.type !== 'STEP.FINISHED' && event.type !== 'STEP.RECORD') return;
-      const { record } = event;
       const isRecord = event.type === 'STEP.RECORD';
+      const finished = isRecord ? { record: event.record, output: event.output } : finishedStep(context, event)?.finished;
+      if (finished === undefined) return;
+      const { record, output } = finished;
       const counts = tally(
         isRecord ? { ...context.counts, started: context.counts.started + 1 } : context.counts,
         record.status,
@@ -235,7 +259,7 @@ export const executionMachine = setup({
           : context.recovering,
         ...(isRecord ? { currentStepId: record.stepId } : { active: without(context.active, record.stepId) }),
       });
-      enqueue.emit({ type: 'step.finished', record, output: event.output });
+      enqueue.emit({ type: 'step.finished', record, output });
     }),
     // The execution ends while steps are in flight: their actors stop with
     // the parent, so their records are handed out here, as cancelled.
@@ -303,9 +327,9 @@ export const executionMachine = setup({
           { guard: 'statusEndsLastRecovery', target: '.steady', actions: 'trackStatus' },
           { actions: 'trackStatus' },
         ],
-        'STEP.FINISHED': [
+        'xstate.done.actor.*': [
           { guard: 'finishEndsLastRecovery', target: '.steady', actions: 'recordFinished' },
-          { actions: 'recordFinished' },
+          { guard: 'isFinishedStep', actions: 'recordFinished' },
         ],
         'xstate.error.actor.*': [
           { guard: 'crashEndsLastRecovery', target: '.steady', actions: 'recordCrashedStep' },

@@ -77,6 +77,16 @@ export interface StepRecord {
   rollbackCheckpointId: string | null;
 }
 
+/**
+ * What a finished step hands its parent: the output of the step machine,
+ * which XState delivers in `xstate.done.actor.<stepId>`.
+ */
+export interface StepFinished {
+  record: StepRecord;
+  /** The executor's (or `completeStep`'s) output; undefined for other endings. */
+  output: unknown;
+}
+
 /** Input of a step actor. */
 export interface StepInput {
   stepId: string;
@@ -91,6 +101,13 @@ export interface StepInput {
   resumed?: boolean;
   /** Per-attempt timeout in ms, enforced through the executor's signal. */
   timeoutMs?: number | null;
+  /**
+   * Leave `pending` at once, as if `STEP.RUN` had been received. The
+   * execution actor spawns its steps this way, which saves one event per
+   * step; a standalone step waits for `STEP.RUN`.
+   * @default false
+   */
+  autoRun?: boolean;
 }
 
 /** Input of the executor actor (JSON: it is persisted and re-run on restore). */

@@ -16,6 +16,7 @@ import type {
   ExecutorOutcome,
   RecoveredBy,
   StepFailure,
+  StepFinished,
   StepInput,
   StepMode,
   StepRecord,
@@ -40,6 +41,17 @@ export interface StepContext {
   failure: StepFailure | null;
   /** Absolute deadline of the pending retry (injected clock, ms). */
   retryAt: number | null;
+  /** Leave `pending` without waiting for `STEP.RUN` (see {@link StepInput.autoRun}). */
+  autoRun: boolean;
+  /**
+   * The step's record and output, the machine's `output` (XState hands it to
+   * the parent in `xstate.done.actor.<stepId>`). Null in every live state: it
+   * is set only on the transition into a final state, so a live step's
+   * persisted snapshot never holds the user's output (which need not be
+   * JSON). The execution actor stops a finished step in the same synchronous
+   * flush, so a final step is never persisted either.
+   */
+  finished: StepFinished | null;
 }
 
 /** Events a step actor accepts from its parent. */
@@ -51,21 +63,34 @@ export type StepEvent =
   | { type: 'STEP.SKIP'; reason?: string | null }
   | { type: 'STEP.CANCEL'; reason?: string | null };
 
-/** Events a step actor sends to its parent. */
-export type StepParentEvent =
-  | { type: 'STEP.STATUS'; stepId: string; status: StepStatus; attempt: number; failure: StepFailure | null }
-  | { type: 'STEP.FINISHED'; record: StepRecord; output: unknown };
+/**
+ * Events a step actor sends to its parent. A finished step sends nothing of
+ * its own: XState sends `xstate.done.actor.<stepId>` with the machine's
+ * output, a {@link StepFinished}.
+ */
+export type StepParentEvent = {
+  type: 'STEP.STATUS';
+  stepId: string;
+  status: StepStatus;
+  attempt: number;
+  failure: StepFailure | null;
+};
 
 const notProvided = (name: string) =>
   fromPromise<never, unknown>(() =>
     Promise.reject(new Error(`The "${name}" actor is not provided; use createStepLogic() from src/actors`)),
   );
 
-function record(
-  context: StepContext,
-  status: StepRecord['status'],
-  extra: { recoveredBy?: RecoveredBy; reason?: string | null; error?: SerializedError | null } = {},
-): StepRecord {
+/** How a step finishes: its final status and what its record and output say beyond the context. */
+interface FinishParams {
+  status: StepRecord['status'];
+  output?: unknown;
+  recoveredBy?: RecoveredBy;
+  reason?: string | null;
+  error?: SerializedError | null;
+}
+
+function record(context: StepContext, status: StepRecord['status'], extra: Omit<FinishParams, 'status' | 'output'> = {}): StepRecord {
   return {
     stepId: context.stepId,
     stepName: context.stepName,
@@ -123,8 +148,8 @@ export function planRecovers(failure: StepFailure | null): boolean {
  * executor's signal.
  */
 const cancelOrSkip = {
-  'STEP.CANCEL': { target: '#step.cancelled', actions: 'reportCancelled' },
-  'STEP.SKIP': { target: '#step.skipped', actions: 'reportSkipped' },
+  'STEP.CANCEL': { target: '#step.cancelled', actions: 'finishCancelled' },
+  'STEP.SKIP': { target: '#step.skipped', actions: 'finishSkipped' },
 } as const;
 
 /**
@@ -133,7 +158,7 @@ const cancelOrSkip = {
  */
 const crashToFailed = {
   target: '#step.failed',
-  actions: ['recordCrash', { type: 'reportFinished', params: { status: 'failed' } }],
+  actions: ['recordCrash', { type: 'finish', params: { status: 'failed' } }],
 } as const;
 
 /**
@@ -150,6 +175,7 @@ export const stepMachine = setup({
     context: {} as StepContext,
     events: {} as StepEvent,
     input: {} as StepInput,
+    output: {} as StepFinished | null,
   },
   actors: {
     stepExecutor: notProvided('stepExecutor') as unknown as ReturnType<
@@ -163,6 +189,8 @@ export const stepMachine = setup({
   guards: {
     isExecutorMode: ({ context }) => context.mode === 'executor',
     isManualMode: ({ context }) => context.mode === 'manual',
+    autoRunsExecutor: ({ context }) => context.autoRun && context.mode === 'executor',
+    autoRuns: ({ context }) => context.autoRun,
     outcomeSucceeded: (_, outcome: ExecutorOutcome) => outcome.ok,
     outcomeRecovers: (_, outcome: ExecutorOutcome) => planRecovers(outcomeFailure(outcome)),
     planRetries: ({ context }) => recoveryGuards.planRetries(context.failure),
@@ -202,41 +230,15 @@ export const stepMachine = setup({
         failure: context.failure,
       } satisfies StepParentEvent);
     }),
-    reportCancelled: enqueueActions(({ context, self, enqueue, event }) => {
-      if (self._parent === undefined || event.type !== 'STEP.CANCEL') return;
-      enqueue.sendParent({
-        type: 'STEP.FINISHED',
-        record: record(context, 'cancelled', { reason: event.reason ?? null }),
-        output: undefined,
-      } satisfies StepParentEvent);
-    }),
-    reportSkipped: enqueueActions(({ context, self, enqueue, event }) => {
-      if (self._parent === undefined || event.type !== 'STEP.SKIP') return;
-      enqueue.sendParent({
-        type: 'STEP.FINISHED',
-        record: record(context, 'skipped', { reason: event.reason ?? null }),
-        output: undefined,
-      } satisfies StepParentEvent);
-    }),
-    reportFinished: enqueueActions(
-      (
-        { context, self, enqueue },
-        params: {
-          status: StepRecord['status'];
-          output?: unknown;
-          recoveredBy?: RecoveredBy;
-          reason?: string | null;
-          error?: SerializedError | null;
-        },
-      ) => {
-        if (self._parent === undefined) return;
-        enqueue.sendParent({
-          type: 'STEP.FINISHED',
-          record: record(context, params.status, params),
-          output: params.output,
-        } satisfies StepParentEvent);
-      },
+    // A finished step reports through its output (see StepContext.finished),
+    // not with a message of its own: that costs the parent one event less.
+    finishCancelled: assign(({ context, event }) =>
+      event.type === 'STEP.CANCEL' ? { finished: finishedWith(context, { status: 'cancelled', reason: event.reason ?? null }) } : {},
     ),
+    finishSkipped: assign(({ context, event }) =>
+      event.type === 'STEP.SKIP' ? { finished: finishedWith(context, { status: 'skipped', reason: event.reason ?? null }) } : {},
+    ),
+    finish: assign(({ context }, params: FinishParams) => ({ finished: finishedWith(context, params) })),
   },
 }).createMachine({
   id: 'step',
@@ -252,10 +254,18 @@ export const stepMachine = setup({
     message: null,
     failure: null,
     retryAt: null,
+    autoRun: input.autoRun ?? false,
+    finished: null,
   }),
+  output: ({ context }) => context.finished,
   initial: 'pending',
   states: {
     pending: {
+      // Spawned by the execution actor: run at once, without a STEP.RUN event.
+      always: [
+        { guard: 'autoRunsExecutor', target: 'running.executing' },
+        { guard: 'autoRuns', target: 'running.awaitingResult' },
+      ],
       on: {
         ...cancelOrSkip,
         'STEP.RUN': [
@@ -292,7 +302,7 @@ export const stepMachine = setup({
                 actions: [
                   { type: 'setProgress', params: { percentage: 100 } },
                   {
-                    type: 'reportFinished',
+                    type: 'finish',
                     params: ({ context, event }) => ({
                       status: 'completed',
                       output: event.output.ok ? event.output.output : undefined,
@@ -311,7 +321,7 @@ export const stepMachine = setup({
                 target: '#step.failed',
                 actions: [
                   { type: 'recordFailure', params: ({ event }) => event.output },
-                  { type: 'reportFinished', params: { status: 'failed' } },
+                  { type: 'finish', params: { status: 'failed' } },
                 ],
               },
             ],
@@ -326,7 +336,7 @@ export const stepMachine = setup({
               actions: [
                 { type: 'setProgress', params: ({ event }) => ({ percentage: event.percentage ?? 100 }) },
                 {
-                  type: 'reportFinished',
+                  type: 'finish',
                   params: ({ event }) => ({ status: 'completed', output: event.output, error: null }),
                 },
               ],
@@ -334,7 +344,7 @@ export const stepMachine = setup({
             'STEP.FAIL': {
               guard: 'isManualMode',
               target: '#step.failed',
-              actions: { type: 'reportFinished', params: ({ event }) => ({ status: 'failed', error: event.error }) },
+              actions: { type: 'finish', params: ({ event }) => ({ status: 'failed', error: event.error }) },
             },
           },
         },
@@ -353,7 +363,7 @@ export const stepMachine = setup({
               guard: 'planSkips',
               target: '#step.skipped',
               actions: {
-                type: 'reportFinished',
+                type: 'finish',
                 params: ({ context }) => ({ status: 'skipped', recoveredBy: 'skip', reason: context.failure?.planDescription ?? null }),
               },
             },
@@ -362,12 +372,12 @@ export const stepMachine = setup({
               target: '#step.completed',
               actions: [
                 { type: 'setProgress', params: { percentage: 100 } },
-                { type: 'reportFinished', params: { status: 'completed', recoveredBy: 'rollback' } },
+                { type: 'finish', params: { status: 'completed', recoveredBy: 'rollback' } },
               ],
             },
             // Unreachable while the guards agree with planRecovers(); kept so a
             // disagreement ends in `failed` instead of a stuck step.
-            { target: '#step.failed', actions: { type: 'reportFinished', params: { status: 'failed' } } },
+            { target: '#step.failed', actions: { type: 'finish', params: { status: 'failed' } } },
           ],
         },
         waitingToRetry: {
@@ -407,7 +417,7 @@ export const stepMachine = setup({
                 actions: [
                   { type: 'setProgress', params: { percentage: 100 } },
                   {
-                    type: 'reportFinished',
+                    type: 'finish',
                     params: ({ event }) => ({
                       status: 'completed',
                       recoveredBy: 'alternative_path',
@@ -420,7 +430,7 @@ export const stepMachine = setup({
                 target: '#step.failed',
                 actions: [
                   { type: 'recordFailure', params: ({ event }) => event.output },
-                  { type: 'reportFinished', params: { status: 'failed' } },
+                  { type: 'finish', params: { status: 'failed' } },
                 ],
               },
             ],
@@ -435,6 +445,10 @@ export const stepMachine = setup({
     cancelled: { type: 'final' },
   },
 });
+
+function finishedWith(context: StepContext, params: FinishParams): StepFinished {
+  return { record: record(context, params.status, params), output: params.output };
+}
 
 function crashFailure(error: unknown): StepFailure {
   const message = error instanceof Error ? error.message : String(error);

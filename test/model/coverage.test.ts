@@ -74,7 +74,21 @@ describe('transition coverage', () => {
     expect(step).toContain('step.running.executing|xstate.done.actor.executor|2');
     expect(step).toContain('step.recovering.waitingToRetry|xstate.error.actor.backoff|0');
     expect(step).toContain('step.recovering.deciding|always|0');
-    expect(definedTransitions(executionMachine)).toContain('execution.pending|EXECUTION.START|0');
+    // Steps spawned by the execution run at once (autoRun), without STEP.RUN.
+    expect(step).toContain('step.pending|always|0');
+    expect(step).toContain('step.pending|always|1');
+    expect(step).toContain('step.pending|STEP.RUN|0');
+    const execution = definedTransitions(executionMachine);
+    expect(execution).toContain('execution.pending|EXECUTION.START|0');
+    // A finished step reports through its done event, while running (ending the last recovery or not) and paused.
+    expect(execution).toEqual(
+      expect.arrayContaining([
+        'execution.running|xstate.done.actor.*|0',
+        'execution.running|xstate.done.actor.*|1',
+        'execution.paused|xstate.done.actor.*|0',
+      ]),
+    );
+    expect(execution.filter((key) => key.includes('STEP.FINISHED'))).toEqual([]);
   });
 
   it('real actors driven along the paths take every reachable transition of both machines', async () => {

@@ -43,7 +43,7 @@ export type AlternativeSettlement = 'ok' | 'failed' | 'poison';
 
 /** Events of the execution model. */
 export type ExecutionModelEvent =
-  | Exclude<ExecutionEvent, { type: `xstate.${string}` } | { type: 'STEP.STATUS' } | { type: 'STEP.FINISHED' }>
+  | Exclude<ExecutionEvent, { type: `xstate.${string}` } | { type: 'STEP.STATUS' }>
   | { type: 'EXECUTOR.SETTLE'; stepId: string; outcome: ExecutorSettlement }
   | { type: 'BACKOFF.ELAPSE'; stepId: string }
   | { type: 'ALTERNATIVE.SETTLE'; stepId: string; outcome: AlternativeSettlement };
@@ -215,8 +215,14 @@ export function createExecutionModel(config: ExecutionModelConfig): Model<System
         took(EXECUTION, done.transitions);
         for (const action of done.actions) {
           if (action.kind === 'spawn') {
-            steps = { ...steps, [action.id]: stepMachine.getInitialSnapshot(stepScope.scope as StepScope, action.input as never) };
+            // The step runs as it is created (autoRun): its first transition and its executor start here.
             stepScope.take();
+            steps = { ...steps, [action.id]: stepMachine.getInitialSnapshot(stepScope.scope as StepScope, action.input as never) };
+            const created = stepScope.take();
+            took(action.id, created.transitions);
+            for (const spawned of created.actions) {
+              if (spawned.kind === 'spawn') trace.invoked[action.id] = [...(trace.invoked[action.id] ?? []), spawned.id];
+            }
           } else if (action.kind === 'send') {
             queue.push({ to: action.to, event: action.event });
           } else if (action.kind === 'stop') {
@@ -247,6 +253,11 @@ export function createExecutionModel(config: ExecutionModelConfig): Model<System
       for (const action of done.actions) {
         if (action.kind === 'send' && action.to === PARENT) queue.push({ to: EXECUTION, event: action.event });
         if (action.kind === 'spawn') trace.invoked[message.to] = [...(trace.invoked[message.to] ?? []), action.id];
+      }
+      // A step that reached a final state: the runtime sends its parent the
+      // done event with the machine's output, after the step's own messages.
+      if (next.status === 'done') {
+        queue.push({ to: EXECUTION, event: { type: `xstate.done.actor.${message.to}`, output: next.output } as EventObject });
       }
     }
     return { next: { status: 'active', output: undefined, error: undefined, execution, steps }, trace };

@@ -8,9 +8,9 @@
  */
 import { StepStatus } from '../../src/constants.js';
 import { serializeError } from '../../src/errors.js';
-import type { StepRecord } from '../../src/machines/machine-types.js';
+import type { StepFinished, StepRecord } from '../../src/machines/machine-types.js';
 import type { ExecutionEvent, ExecutionMachineContext, StepStartOptions } from '../../src/machines/execution.machine.js';
-import { expectedStep, initialStep, type OracleStep, type OracleStepEvent } from './step-oracle.js';
+import { DONE, expectedStep, initialStep, type OracleStep, type OracleStepEvent } from './step-oracle.js';
 
 /** An execution as the oracle sees it. */
 export interface OracleExecution {
@@ -31,6 +31,7 @@ interface Message {
 }
 
 const EXECUTION = '#execution';
+const CHILD_DONE = 'xstate.done.actor.';
 const ENDED_REASON = 'Execution ended while the step was running';
 const CANCELLED_REASON = 'Execution cancelled';
 
@@ -99,7 +100,11 @@ class Run {
     }
     if (result === null) return;
     this.state = { ...this.state, steps: { ...this.state.steps, [stepId]: result.next } };
-    for (const report of result.reports) this.queue.push({ to: EXECUTION, event: { ...report } });
+    for (const report of result.reports) {
+      // A finished step's record and output reach the parent as its done event.
+      const event = report.type === DONE ? { type: `${CHILD_DONE}${stepId}`, output: report.output } : { ...report };
+      this.queue.push({ to: EXECUTION, event });
+    }
   }
 
   private set(context: Partial<ExecutionMachineContext>, value?: string): void {
@@ -153,8 +158,8 @@ class Run {
           counts: { ...context.counts, started: context.counts.started + 1 },
           currentStepId: stepId,
         });
-        this.state = { ...this.state, steps: { ...this.state.steps, [stepId]: initialStep(start) } };
-        this.queue.push({ to: stepId, event: { type: 'STEP.RUN' } });
+        // The step starts running as it is spawned: no event is sent to it.
+        this.state = { ...this.state, steps: { ...this.state.steps, [stepId]: initialStep({ ...start, autoRun: true }) } };
         return;
       }
       case 'STEP.PROGRESS':
@@ -187,19 +192,21 @@ class Run {
         });
         break;
       }
-      case 'STEP.FINISHED': {
-        const done = event.record as StepRecord;
-        if (!live) return;
-        this.set({
-          counts: { ...context.counts, [done.status]: context.counts[done.status] + 1 },
-          recovering: context.recovering.filter((id) => id !== done.stepId),
-          active: omit(context.active, done.stepId),
-        });
-        this.state = { ...this.state, steps: omit(this.state.steps, done.stepId) };
-        this.emitted.push({ type: 'step.finished', record: done, output: event.output });
-        break;
-      }
       default: {
+        if (event.type.startsWith(CHILD_DONE)) {
+          // Only a step this execution runs can finish in it.
+          const finishedId = event.type.slice(CHILD_DONE.length);
+          if (!live || !(finishedId in context.active)) return;
+          const { record: done, output } = event.output as StepFinished;
+          this.set({
+            counts: { ...context.counts, [done.status]: context.counts[done.status] + 1 },
+            recovering: context.recovering.filter((id) => id !== finishedId),
+            active: omit(context.active, finishedId),
+          });
+          this.state = { ...this.state, steps: omit(this.state.steps, finishedId) };
+          this.emitted.push({ type: 'step.finished', record: done, output });
+          break;
+        }
         const crashed = event.type.startsWith('xstate.error.actor.') ? event.type.slice('xstate.error.actor.'.length) : null;
         const step = crashed === null ? undefined : context.active[crashed];
         if (!live || crashed === null || step === undefined) return;

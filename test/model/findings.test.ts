@@ -10,6 +10,7 @@ import { stepMachine } from '../../src/machines/step.machine.js';
 import { flush } from './fixtures.js';
 import { createScriptedRuntime } from './runtime.js';
 import { createStepHarness } from './step-driver.js';
+import { DONE } from './step-oracle.js';
 
 describe('aborted attempts', () => {
   it('a cancelled step does not ask the planner to plan its aborted attempt', async () => {
@@ -23,7 +24,7 @@ describe('aborted attempts', () => {
     // The executor honours its signal and rejects when it aborts, as user code should.
     harness.send({ type: 'STEP.CANCEL', reason: 'user' });
     await flush();
-    expect(harness.getSnapshot().context.reports.map((report) => report.type)).toEqual(['STEP.FINISHED']);
+    expect(harness.getSnapshot().context.reports.map((report) => report.type)).toEqual([DONE]);
     // Planning classifies and records an error that never happened (error history, recovery stats).
     expect(runtime.plannedAfterAbort).toEqual([]);
     harness.stop();

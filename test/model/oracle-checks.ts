@@ -10,10 +10,9 @@ import { expect } from 'vitest';
 import type { EventObject } from 'xstate';
 import { expectedExecution, type OracleExecution } from './execution-oracle.js';
 import { stepEvent, type ExecutionModelEvent, type SystemState, type SystemTrace } from './execution-model.js';
-import { PARENT } from './model-scope.js';
 import type { ModelEdge } from './paths.js';
-import { dotted, expectedStep, type OracleStep } from './step-oracle.js';
-import type { StepModelEvent, StepSnapshot, StepTrace } from './step-model.js';
+import { dotted, expectedStep, initialStep, type OracleStep } from './step-oracle.js';
+import type { StepModelConfig, StepModelEvent, StepSnapshot, StepTrace } from './step-model.js';
 
 function asOracle(step: StepSnapshot): OracleStep {
   return { value: dotted(step.value), status: step.status === 'done' ? 'done' : 'active', context: step.context };
@@ -57,19 +56,24 @@ function describeEdge(state: { value: unknown }, event: EventObject): string {
   return `${JSON.stringify(state.value)} --${JSON.stringify(comparable(event))}-->`;
 }
 
+/** The step model starts where the oracle says a step with its input starts, reporting nothing. */
+export function expectStepStartFollowsSpec(config: StepModelConfig, initial: StepSnapshot, trace: StepTrace): void {
+  expectEqual(asOracle(initial), initialStep(config.input), `${config.name}: initial state`);
+  expect(trace.reports, `${config.name}: reports on creation`).toEqual([]);
+}
+
 /** Checks every step-model edge against the step oracle. */
 export function expectStepEdgesFollowSpec(edges: readonly ModelEdge<StepSnapshot, StepModelEvent, StepTrace>[]): void {
   expect(edges.length).toBeGreaterThan(0);
   for (const { state, event, next, trace } of edges) {
     const at = describeEdge(state, event);
     const expected = expectedStep(asOracle(state), event);
-    const reports = trace.actions.flatMap((action) => (action.kind === 'send' && action.to === PARENT ? [action.event] : []));
     if (expected === null) {
       expect(trace.transitions, `${at} is ignored`).toEqual([]);
       continue;
     }
     expectEqual(asOracle(next), expected.next, at);
-    expectEqual(reports, expected.reports, `${at} reports`);
+    expectEqual(trace.reports, expected.reports, `${at} reports`);
   }
 }
 

@@ -70,5 +70,10 @@ export function checkStepInvariants(
   }
   if (real.status === 'done') {
     expect(Object.keys(real.children), `${at}: a final step has no invoked actors`).toEqual([]);
+    expect(context.finished, `${at}: a final step holds its record and output`).not.toBeNull();
+    expect(real.output, `${at}: the output of a final step is what it finished with`).toBe(context.finished);
+  } else {
+    // The user's output (not necessarily JSON) is kept only from the final state on, so no live step persists it.
+    expect(context.finished, `${at}: a live step holds no finished record`).toBeNull();
   }
 }

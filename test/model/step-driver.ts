@@ -11,19 +11,33 @@ import { expect } from 'vitest';
 import { createActor, sendTo, setup, spawnChild, assign, type ActorRefFrom, type EventObject } from 'xstate';
 import { createStepLogic, type StepRuntime } from '../../src/actors/step-logic.js';
 import { StepTimeoutError } from '../../src/errors.js';
-import type { StepInput } from '../../src/machines/machine-types.js';
+import type { StepFinished, StepInput } from '../../src/machines/machine-types.js';
 import type { StepEvent, StepParentEvent } from '../../src/machines/step.machine.js';
 import { flush } from './fixtures.js';
 import { Recorder } from './inspection.js';
-import { PARENT, type RecordedAction } from './model-scope.js';
+import type { RecordedAction } from './model-scope.js';
 import { describePath, type ModelPath, type PathStep } from './paths.js';
 import { createRestoreCheck } from './restore.js';
 import { createScriptedRuntime, pendingCall, type ScriptedRuntime } from './runtime.js';
-import { CLOCK_FAULT, type StepModelConfig, type StepModelEvent, type StepSnapshot, type StepTrace } from './step-model.js';
+import {
+  CLOCK_FAULT,
+  initialStepTrace,
+  type StepModelConfig,
+  type StepModelEvent,
+  type StepSnapshot,
+  type StepTrace,
+} from './step-model.js';
 import { checkStepInvariants, expectSameState, type InvokeCounts } from './step-checks.js';
+import { DONE } from './step-oracle.js';
 
 /** Id of the step child inside the harness. */
 const STEP_ID = 'step';
+
+/** The done event XState sends the harness when its step finishes. */
+type StepDoneEvent = { type: `xstate.done.actor.${typeof STEP_ID}`; output: StepFinished | null };
+
+/** What the harness keeps of the step's reports: its status events, and its done event as {@link DONE}. */
+export type HarnessReport = StepParentEvent | { type: typeof DONE; output: StepFinished | null };
 
 /**
  * A parent for one step actor: forwards the step events, keeps what the step
@@ -32,15 +46,18 @@ const STEP_ID = 'step';
 export function createStepHarness(runtime: StepRuntime) {
   return setup({
     types: {
-      context: {} as { input: StepInput; reports: StepParentEvent[] },
-      events: {} as StepEvent | StepParentEvent,
+      context: {} as { input: StepInput; reports: HarnessReport[] },
+      events: {} as StepEvent | StepParentEvent | StepDoneEvent,
       input: {} as StepInput,
     },
     actors: { step: createStepLogic(runtime) },
     actions: {
       report: assign({
-        reports: ({ context, event }) =>
-          event.type === 'STEP.STATUS' || event.type === 'STEP.FINISHED' ? [...context.reports, event] : context.reports,
+        reports: ({ context, event }) => {
+          if (event.type === 'STEP.STATUS') return [...context.reports, event];
+          if (event.type === `xstate.done.actor.${STEP_ID}`) return [...context.reports, { type: DONE, output: event.output }];
+          return context.reports;
+        },
       }),
       forward: sendTo(STEP_ID, ({ event }) => event as StepEvent),
     },
@@ -50,7 +67,7 @@ export function createStepHarness(runtime: StepRuntime) {
     entry: spawnChild('step', { id: STEP_ID, input: ({ context }) => context.input }),
     on: {
       'STEP.STATUS': { actions: 'report' },
-      'STEP.FINISHED': { actions: 'report' },
+      [`xstate.done.actor.${STEP_ID}`]: { actions: 'report' },
       'STEP.RUN': { actions: 'forward' },
       'STEP.PROGRESS': { actions: 'forward' },
       'STEP.COMPLETE': { actions: 'forward' },
@@ -142,9 +159,7 @@ export function countInvokes(trace: { actions: readonly RecordedAction[] }, coun
 }
 
 function parentReports(steps: PathStep<StepSnapshot, StepModelEvent, StepTrace>[]): EventObject[] {
-  return steps.flatMap((step) =>
-    step.trace.actions.flatMap((action) => (action.kind === 'send' && action.to === PARENT ? [action.event] : [])),
-  );
+  return steps.flatMap((step) => step.trace.reports);
 }
 
 const restoreCheck = createRestoreCheck(createStepHarness);
@@ -189,8 +204,12 @@ export async function driveStepPath(config: StepModelConfig, path: StepPath): Pr
   let plannerCalls = 0;
   const invoked: InvokeCounts = { executor: 0, alternative: 0 };
   try {
+    const initial = initialStepTrace(config);
+    countInvokes(initial, invoked);
     expectSameState(stepOf(actor).getSnapshot(), path.initial, `${where} @initial`);
-    recorder.takeTransitions();
+    expect(recorder.takeTransitions().get(STEP_ID) ?? [], `${where} @initial: transitions taken`).toEqual(initial.transitions);
+    await flush();
+    checkStepInvariants(stepOf(actor).getSnapshot(), config.input, runtime, invoked, `${where} @initial`);
     recorder.takeSnapshots();
     for (let index = 0; index < path.steps.length; index++) {
       const step = path.steps[index]!;

@@ -5,12 +5,13 @@
  *
  * @module
  */
-import type { SnapshotFrom } from 'xstate';
+import type { EventObject, SnapshotFrom } from 'xstate';
 import type { ExecutorOutcome, StepInput } from '../../src/machines/machine-types.js';
 import { stepMachine, type StepEvent } from '../../src/machines/step.machine.js';
 import { FAILURES, type FailureName } from './fixtures.js';
-import { createModelScope, type ScopeOf, type Trace } from './model-scope.js';
+import { createModelScope, PARENT, type ScopeOf, type Trace } from './model-scope.js';
 import type { Model } from './paths.js';
+import { DONE } from './step-oracle.js';
 
 /** The scope the step machine's `transition` takes. */
 export type StepScope = ScopeOf<typeof stepMachine>;
@@ -101,8 +102,9 @@ export const STEP_MODELS: readonly StepModelConfig[] = [
     failBy: 'reject',
   },
   {
+    // Spawned by the execution actor, like every resumed step: it runs at once (autoRun).
     name: 'step:resumed-timeout',
-    input: { stepId: 'fetch', stepName: 'Fetch', mode: 'executor', attempt: 2, resumed: true, timeoutMs: 500 },
+    input: { stepId: 'fetch', stepName: 'Fetch', mode: 'executor', attempt: 2, resumed: true, timeoutMs: 500, autoRun: true },
     events: [
       { type: 'STEP.RUN' },
       { type: 'STEP.CANCEL', reason: 'shutdown' },
@@ -117,27 +119,62 @@ export const STEP_MODELS: readonly StepModelConfig[] = [
     simpleStopAtAttempt: 4,
     failBy: 'timeout',
   },
+  {
+    name: 'step:manual-autorun',
+    input: { stepId: 'approve', stepName: 'Approve', mode: 'manual', autoRun: true },
+    events: [
+      { type: 'STEP.RUN' },
+      { type: 'STEP.PROGRESS', percentage: 30, message: 'half way' },
+      { type: 'STEP.COMPLETE', output: 'approved' },
+      { type: 'STEP.FAIL', error: { name: 'Error', message: 'rejected' } },
+      { type: 'xstate.done.actor.executor', output: { ok: true, output: EXECUTOR_OUTPUT } },
+    ],
+    stopAtAttempt: 2,
+    simpleStopAtAttempt: 2,
+    failBy: 'reject',
+  },
 ];
 
-/** What one step-model edge does. */
-export type StepTrace = Trace;
+/**
+ * What one step-model edge does; `reports` is what the parent receives: the
+ * machine's sends to it, then, when the step finishes, its done event with
+ * the machine's output (type {@link DONE}: its real type names the child).
+ */
+export type StepTrace = Trace & { reports: EventObject[] };
+
+function stepTrace(trace: Trace, next: StepSnapshot): StepTrace {
+  const reports = trace.actions.flatMap((action) => (action.kind === 'send' && action.to === PARENT ? [action.event] : []));
+  if (next.status === 'done') reports.push({ type: DONE, output: next.output } as EventObject);
+  return { ...trace, reports };
+}
+
+function initialState(config: StepModelConfig): { initial: StepSnapshot; trace: StepTrace } {
+  const { scope, take } = createModelScope();
+  const initial = stepMachine.getInitialSnapshot(scope as StepScope, config.input);
+  return { initial, trace: stepTrace(take(), initial) };
+}
+
+/** What creating the step does (a step that runs at once takes `pending`'s eventless transition and starts its executor). */
+export function initialStepTrace(config: StepModelConfig): StepTrace {
+  return initialState(config).trace;
+}
 
 /** The step machine as a {@link Model}. */
 export function createStepModel(config: StepModelConfig): Model<StepSnapshot, StepModelEvent, StepTrace> {
   return {
     name: config.name,
-    initial: stepMachine.getInitialSnapshot(createModelScope().scope as StepScope, config.input),
+    initial: initialState(config).initial,
     events: config.events,
     serialize: (state) => JSON.stringify({ value: state.value, context: state.context }),
     stopWhen: (state) => state.context.attempt >= config.stopAtAttempt,
     step: (state, event) => {
       // A finished actor ignores every event; the pure transition() would still
       // take the root-level STEP.CANCEL / STEP.SKIP handlers from a final state.
-      if (state.status !== 'active') return { next: state, trace: { transitions: [], actions: [] } };
+      if (state.status !== 'active') return { next: state, trace: { transitions: [], actions: [], reports: [] } };
       const { scope, take } = createModelScope();
       // Invoke done/error events are not in StepEvent, but the machine handles them by type.
       const next = stepMachine.transition(state, event as StepEvent, scope as StepScope);
-      return { next, trace: take() };
+      return { next, trace: stepTrace(take(), next) };
     },
   };
 }

@@ -9,7 +9,14 @@
 import type { StateValue } from 'xstate';
 import { RecoveryStrategy, StepStatus } from '../../src/constants.js';
 import type { SerializedError } from '../../src/errors.js';
-import type { ExecutorOutcome, RecoveredBy, StepFailure, StepInput, StepRecord } from '../../src/machines/machine-types.js';
+import type {
+  ExecutorOutcome,
+  RecoveredBy,
+  StepFailure,
+  StepFinished,
+  StepInput,
+  StepRecord,
+} from '../../src/machines/machine-types.js';
 import type { StepContext } from '../../src/machines/step.machine.js';
 
 /** A step as the oracle sees it: dotted state, status, JSON context. */
@@ -19,10 +26,13 @@ export interface OracleStep {
   context: StepContext;
 }
 
-/** What a step tells its parent. */
+/** Type of the report of a finished step: the done event XState sends its parent (`xstate.done.actor.<child id>`). */
+export const DONE = 'done';
+
+/** What a step tells its parent: status changes, and its record and output once it is finished. */
 export type OracleReport =
   | { type: 'STEP.STATUS'; stepId: string; status: StepStatus; attempt: number; failure: StepFailure | null }
-  | { type: 'STEP.FINISHED'; record: StepRecord; output: unknown };
+  | { type: typeof DONE; output: StepFinished };
 
 /** An event a step sees, from its parent or from its invoked actors. */
 export interface OracleStepEvent {
@@ -45,10 +55,11 @@ export function dotted(value: StateValue): string {
     .join(',');
 }
 
-/** A step as just created from its input. */
+/** A step as just created from its input: `pending`, or already running when it runs at once (autoRun). */
 export function initialStep(input: StepInput): OracleStep {
+  const autoRun = input.autoRun ?? false;
   return {
-    value: 'pending',
+    value: autoRun ? (input.mode === 'executor' ? 'running.executing' : 'running.awaitingResult') : 'pending',
     status: 'active',
     context: {
       stepId: input.stepId,
@@ -62,6 +73,8 @@ export function initialStep(input: StepInput): OracleStep {
       message: null,
       failure: null,
       retryAt: null,
+      autoRun,
+      finished: null,
     },
   };
 }
@@ -95,10 +108,9 @@ function finished(
   context: StepContext,
   status: StepRecord['status'],
   extra: { recoveredBy?: RecoveredBy; reason?: string | null; error?: SerializedError | null; output?: unknown } = {},
-): OracleReport {
+): StepFinished {
   const recoveredBy = extra.recoveredBy ?? null;
   return {
-    type: 'STEP.FINISHED',
     record: {
       stepId: context.stepId,
       stepName: context.stepName,
@@ -136,8 +148,12 @@ export function crashFailure(error: unknown): StepFailure {
   };
 }
 
-function end(value: string, context: StepContext, reports: OracleReport[]): OracleStepResult {
-  return { next: { value, status: 'done', context }, reports };
+/**
+ * The step finishes: it keeps its record and output (only ever in a final
+ * state), and its parent gets them after the status reports made on the way.
+ */
+function end(value: string, context: StepContext, done: StepFinished, reports: OracleReport[] = []): OracleStepResult {
+  return { next: { value, status: 'done', context: { ...context, finished: done } }, reports: [...reports, { type: DONE, output: done }] };
 }
 
 function stay(value: string, context: StepContext, reports: OracleReport[] = []): OracleStepResult {
@@ -148,7 +164,7 @@ function afterExecutorFailure(step: OracleStep, failure: StepFailure): OracleSte
   readsFailure(failure);
   const context = { ...step.context, failure };
   const plan = planOutcome(failure);
-  if (plan === 'fail') return end('failed', context, [finished(context, 'failed')]);
+  if (plan === 'fail') return end('failed', context, finished(context, 'failed'));
   const recovering = statusReport(context, StepStatus.RECOVERING);
   switch (plan) {
     case 'retry':
@@ -156,10 +172,10 @@ function afterExecutorFailure(step: OracleStep, failure: StepFailure): OracleSte
     case 'alternative':
       return stay('recovering.alternativePath', context, [recovering]);
     case 'skip':
-      return end('skipped', context, [recovering, finished(context, 'skipped', { recoveredBy: 'skip', reason: failure.planDescription })]);
+      return end('skipped', context, finished(context, 'skipped', { recoveredBy: 'skip', reason: failure.planDescription }), [recovering]);
     case 'rollback':
       // Completed by rollback: like every way to `completed`, progress is 100.
-      return end('completed', { ...context, progress: 100 }, [recovering, finished(context, 'completed', { recoveredBy: 'rollback' })]);
+      return end('completed', { ...context, progress: 100 }, finished(context, 'completed', { recoveredBy: 'rollback' }), [recovering]);
   }
 }
 
@@ -175,7 +191,7 @@ export function expectedStep(step: OracleStep, event: OracleStepEvent): OracleSt
     case 'STEP.CANCEL':
     case 'STEP.SKIP': {
       const status = event.type === 'STEP.CANCEL' ? 'cancelled' : 'skipped';
-      return end(status, context, [finished(context, status, { reason: (event.reason as string | null | undefined) ?? null })]);
+      return end(status, context, finished(context, status, { reason: (event.reason as string | null | undefined) ?? null }));
     }
     case 'STEP.RUN':
       if (step.value !== 'pending') return null;
@@ -192,25 +208,25 @@ export function expectedStep(step: OracleStep, event: OracleStepEvent): OracleSt
     case 'STEP.COMPLETE': {
       if (step.value !== 'running.awaitingResult') return null;
       const done = { ...context, progress: clamp((event.percentage as number | undefined) ?? 100) };
-      return end('completed', done, [finished(done, 'completed', { output: event.output, error: null })]);
+      return end('completed', done, finished(done, 'completed', { output: event.output, error: null }));
     }
     case 'STEP.FAIL':
       if (step.value !== 'running.awaitingResult') return null;
-      return end('failed', context, [finished(context, 'failed', { error: event.error as SerializedError })]);
+      return end('failed', context, finished(context, 'failed', { error: event.error as SerializedError }));
     case 'xstate.done.actor.executor': {
       if (step.value !== 'running.executing') return null;
       const outcome = event.output as ExecutorOutcome;
       if (!outcome.ok) return afterExecutorFailure(step, outcome.failure);
       const done = { ...context, progress: 100 };
       const recoveredBy = context.retries > 0 ? 'retry' : null;
-      return end('completed', done, [finished(done, 'completed', { output: outcome.output, recoveredBy, error: null })]);
+      return end('completed', done, finished(done, 'completed', { output: outcome.output, recoveredBy, error: null }));
     }
     case 'xstate.error.actor.executor':
     case 'xstate.error.actor.alternative': {
       const invoked = event.type === 'xstate.error.actor.executor' ? 'running.executing' : 'recovering.alternativePath';
       if (step.value !== invoked) return null;
       const failed = { ...context, failure: crashFailure(event.error) };
-      return end('failed', failed, [finished(failed, 'failed')]);
+      return end('failed', failed, finished(failed, 'failed'));
     }
     case 'xstate.done.actor.backoff':
     case 'xstate.error.actor.backoff': {
@@ -224,12 +240,12 @@ export function expectedStep(step: OracleStep, event: OracleStepEvent): OracleSt
       const outcome = event.output as ExecutorOutcome;
       if (outcome.ok) {
         const done = { ...context, progress: 100 };
-        return end('completed', done, [finished(done, 'completed', { recoveredBy: 'alternative_path', output: outcome.output })]);
+        return end('completed', done, finished(done, 'completed', { recoveredBy: 'alternative_path', output: outcome.output }));
       }
       const failed = { ...context, failure: outcome.failure };
       // Reporting reads the failure; a broken one makes the step actor error.
       readsFailure(outcome.failure);
-      return end('failed', failed, [finished(failed, 'failed')]);
+      return end('failed', failed, finished(failed, 'failed'));
     }
     default:
       return null;

@@ -4,13 +4,14 @@
  * explored edge of the machine checked against the SPEC oracle.
  */
 import { describe, expect, it } from 'vitest';
-import { expectStepEdgesFollowSpec } from './oracle-checks.js';
+import { expectStepEdgesFollowSpec, expectStepStartFollowsSpec } from './oracle-checks.js';
 import { describePath, generatePaths } from './paths.js';
 import { driveStepPath } from './step-driver.js';
-import { STEP_MODELS, createStepModel } from './step-model.js';
+import { STEP_MODELS, createStepModel, initialStepTrace } from './step-model.js';
 
 for (const config of STEP_MODELS) {
-  const generated = generatePaths(createStepModel(config), {
+  const model = createStepModel(config);
+  const generated = generatePaths(model, {
     simpleStopWhen: (state) => state.context.attempt >= config.simpleStopAtAttempt,
   });
 
@@ -21,6 +22,7 @@ for (const config of STEP_MODELS) {
     });
 
     it('the machine follows SPEC on every explored edge', () => {
+      expectStepStartFollowsSpec(config, model.initial, initialStepTrace(config));
       expectStepEdgesFollowSpec(generated.edgeList);
     });
 
