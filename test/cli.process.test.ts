@@ -1,6 +1,8 @@
 import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { ROOT, cli, cliInTerminal, createProject, hasEscapes, stripAnsi, type Project } from './cli.helpers.js';
 
 // The `orchestrator` bin as a person (or a script) runs it: a child process,
@@ -54,7 +56,7 @@ describe('orchestrator run on a terminal', () => {
     const screen = stripAnsi(stdout);
     expect(code).toBe(130);
     expect(screen).toContain('Cancelling (Ctrl-C again to quit at once)...');
-    expect(screen).toMatch(/^work +cancelled +\d+ +\S+ s +Interrupted \(Ctrl-C\)$/m);
+    expect(screen).toMatch(/^work +cancelled +1 +\S+ s +Interrupted \(Ctrl-C\)$/m);
     expect(screen).toMatch(/^finish +pending +0/m);
     expect(screen).toContain('Resume with: orchestrator resume tty-2');
     expect(ranSteps(p)).toEqual(['audit', 'load', 'work']);
@@ -162,5 +164,58 @@ describe('npm start\'s pipeline through the CLI', () => {
       status: 'completed',
       steps: ['load_data', 'process_data', 'aggregate_data', 'save_results'].map((id) => ({ id, status: 'completed', attempts: 1 })),
     });
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, () => {
+      const address = server.address();
+      server.close(() => {
+        resolve(typeof address === 'object' && address !== null ? address.port : 0);
+      });
+    });
+  });
+}
+
+describe('orchestrator run --inspect', () => {
+  it('serves the Stately inspector relay while the run lasts: a viewer receives the actors, events and snapshots', async () => {
+    const p = project();
+    const port = await freePort();
+    const child = cli(['run', 'pipeline.ts', '--execution-id', 'inspected-1', '--inspect-port', String(port)], p.dir, {
+      RUN_LOG: p.runLog,
+      WORK_DELAY_MS: '60',
+    });
+    await child.waitFor(new RegExp(`Inspector: open http://localhost:${port} `));
+    const viewer = new WebSocket(`ws://127.0.0.1:${port}`);
+    const relayed: { type: string; event?: { type?: string } }[] = [];
+    viewer.on('message', (data: WebSocket.RawData) => {
+      relayed.push(JSON.parse((data as Buffer).toString('utf8')) as { type: string; event?: { type?: string } });
+    });
+    const { code } = await child.result;
+    viewer.close();
+    expect(code).toBe(0);
+    const types = new Set(relayed.map((event) => event.type));
+    expect([...types]).toEqual(expect.arrayContaining(['@xstate.actor', '@xstate.event', '@xstate.snapshot']));
+    const events = relayed.filter((event) => event.type === '@xstate.event').map((event) => event.event?.type);
+    expect(events).toContain('xstate.done.actor.work');
+    expect(events).toContain('EXECUTION.COMPLETE');
+  });
+
+  it('refuses a port in use with a clear one-line reason (exit 2)', async () => {
+    const p = project();
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, resolve));
+    const address = blocker.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    try {
+      const { code, stderr } = await cli(['run', 'pipeline.ts', '--inspect-port', String(port)], p.dir).result;
+      expect(code).toBe(2);
+      expect(stderr).toContain(`--inspect: port ${port} is in use`);
+    } finally {
+      blocker.close();
+    }
   });
 });

@@ -36,6 +36,9 @@ describe('the command line grammar', () => {
     expect(parseCommandLine(['list', '--status', 'cancelled'])).toMatchObject({ command: 'list', status: 'cancelled' });
     // The last of a repeated flag wins (`npm start -- --execution-id other`).
     expect(parseCommandLine(['run', 'p.ts', '--execution-id', 'a', '--execution-id', 'b'])).toMatchObject({ executionId: 'b' });
+    expect(parseCommandLine(['run', 'p.ts'])).toMatchObject({ inspectPort: undefined });
+    expect(parseCommandLine(['run', 'p.ts', '--inspect'])).toMatchObject({ inspectPort: 8080 });
+    expect(parseCommandLine(['resume', 'x', '--inspect-port', '9001'])).toMatchObject({ inspectPort: 9001 });
     expect(parseCommandLine(['--help'])).toBe('help');
     expect(parseCommandLine(['status', 'x', '-h'])).toBe('help');
   });
@@ -49,6 +52,8 @@ describe('the command line grammar', () => {
     [['run', 'a.ts', '--concurrency', 'lots'], '--concurrency expects a whole number >= 1, got "lots"'],
     [['list', '--status', 'sleeping'], '--status expects one of pending, running, paused, completed, failed, cancelled, got "sleeping"'],
     [['restore', 'x'], 'restore: missing <checkpointId>'],
+    [['run', 'a.ts', '--inspect-port', '70000'], '--inspect-port expects a port number (1-65535), got "70000"'],
+    [['status', 'x', '--inspect'], "Unknown option '--inspect'"],
     [['worker', '--store', 'postgres://db/x'], 'worker: missing <file...>'],
   ])('%j is bad input: exit 2 and a one-line reason', async (argv, message) => {
     const { code, out, err } = await runMain(argv, project().dir);
@@ -196,7 +201,7 @@ export default definePipeline({ id: 'f', steps: [{ id: 'boom', run: () => { thro
       expect(await running).toBe(ExitCode.Cancelled);
       expect(io.out()).toContain('Cancelling (Ctrl-C again to quit at once)...');
       expect(io.out()).toContain('Resume with: orchestrator resume job-4 --store "state/jobs.db"');
-      expect(io.out()).toMatch(/^work +cancelled/m);
+      expect(io.out()).toMatch(/^work +cancelled +1 +/m);
       process.env.HANG = '0';
       const resumed = await runMain(['resume', 'job-4', '--store', 'state/jobs.db'], p.dir);
       expect(resumed.code).toBe(0);

@@ -54,6 +54,9 @@ Options:
   --schema <name>         worker, enqueue: the PostgreSQL schema (default orchestrator)
   --worker-id <id>        worker: this worker's id (default host-pid-random)
   --input <json>          enqueue: the run's input, as JSON
+  --inspect               run, resume: watch the run in the Stately inspector (needs @statelyai/inspect;
+                          the page it serves loads https://stately.ai, so the browser needs internet)
+  --inspect-port <n>      the inspector relay's port (default 8080; implies --inspect)
   --json                  print one JSON object on stdout instead of text
   -h, --help              this help
 
@@ -63,13 +66,14 @@ type FlagSpecs = Record<string, { type: 'string' | 'boolean' }>;
 
 const storeFlag: FlagSpecs = { store: { type: 'string' } };
 const jsonFlag: FlagSpecs = { json: { type: 'boolean' } };
+const inspectFlags: FlagSpecs = { inspect: { type: 'boolean' }, 'inspect-port': { type: 'string' } };
 
 const COMMANDS: Record<
   'run' | 'resume' | 'status' | 'list' | 'checkpoints' | 'restore' | 'worker' | 'enqueue',
   { positionals: readonly string[]; options: FlagSpecs; variadic?: string }
 > = {
-  run: { positionals: ['file'], options: { ...storeFlag, ...jsonFlag, 'execution-id': { type: 'string' }, concurrency: { type: 'string' } } },
-  resume: { positionals: ['executionId'], options: { ...storeFlag, ...jsonFlag, file: { type: 'string' }, concurrency: { type: 'string' } } },
+  run: { positionals: ['file'], options: { ...storeFlag, ...jsonFlag, ...inspectFlags, 'execution-id': { type: 'string' }, concurrency: { type: 'string' } } },
+  resume: { positionals: ['executionId'], options: { ...storeFlag, ...jsonFlag, ...inspectFlags, file: { type: 'string' }, concurrency: { type: 'string' } } },
   status: { positionals: ['executionId'], options: { ...storeFlag, ...jsonFlag } },
   list: { positionals: [], options: { ...storeFlag, ...jsonFlag, status: { type: 'string' } } },
   checkpoints: { positionals: ['executionId'], options: { ...storeFlag, ...jsonFlag } },
@@ -105,6 +109,8 @@ export interface ParsedCommand {
   workerId: string | undefined;
   /** enqueue: `--input` as given (JSON text). */
   input: string | undefined;
+  /** run, resume: the port of the inspector relay (`--inspect`), or undefined when not inspecting. */
+  inspectPort: number | undefined;
 }
 
 function isCommand(name: string): name is CommandName {
@@ -116,6 +122,18 @@ function parseConcurrency(raw: string | undefined): number | undefined {
   const value = Number(raw);
   if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < 1) {
     throw new UsageError(`--concurrency expects a whole number >= 1, got "${raw}"`);
+  }
+  return value;
+}
+
+/** Default port of `--inspect` (the one @statelyai/inspect's relay uses). */
+export const DEFAULT_INSPECT_PORT = 8080;
+
+function parseInspectPort(inspect: boolean, raw: string | undefined): number | undefined {
+  if (raw === undefined) return inspect ? DEFAULT_INSPECT_PORT : undefined;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < 1 || value > 65_535) {
+    throw new UsageError(`--inspect-port expects a port number (1-65535), got "${raw}"`);
   }
   return value;
 }
@@ -185,5 +203,6 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand | 'help
     schema: nonEmpty(text('schema'), '--schema'),
     workerId: nonEmpty(text('worker-id'), '--worker-id'),
     input: text('input'),
+    inspectPort: parseInspectPort(parsed.values.inspect === true, text('inspect-port')),
   };
 }

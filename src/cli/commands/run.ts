@@ -9,6 +9,7 @@ import { runPipeline, type Pipeline, type PipelineResult } from '../../runner/in
 import type { CheckpointStore, ExecutionSummary } from '../../stores/types.js';
 import { BadInputError, ExitCode, type ParsedCommand } from '../args.js';
 import type { CliIo } from '../io.js';
+import { startInspector, type LiveInspector } from '../inspector.js';
 import { loadPipeline } from '../load-pipeline.js';
 import { paintFor } from '../render/format.js';
 import { resultLines } from '../render/summary.js';
@@ -60,19 +61,40 @@ function jsonOf(result: PipelineResult): string {
 }
 
 async function watch(options: WatchOptions): Promise<ExitCode> {
-  const { io, command, location } = options;
-  const tty = io.stdout.isTTY === true;
-  const paint = paintFor(tty, io.env);
+  const { io, command } = options;
+  const paint = paintFor(io.stdout.isTTY === true, io.env);
   const print = (line: string): void => {
     io.stdout.write(`${line}\n`);
   };
+  const inspector: LiveInspector | null = command.inspectPort === undefined ? null : await startInspector(command.inspectPort);
+  try {
+    return await runWatched(options, inspector, print, paint);
+  } finally {
+    await inspector?.stop();
+  }
+}
+
+async function runWatched(
+  options: WatchOptions,
+  inspector: LiveInspector | null,
+  print: (line: string) => void,
+  paint: ReturnType<typeof paintFor>,
+): Promise<ExitCode> {
+  const { io, command, location } = options;
+  const tty = io.stdout.isTTY === true;
   const run = runPipeline(options.pipeline, {
     ...(options.executionId === undefined ? {} : { executionId: options.executionId }),
     ...(command.concurrency === undefined ? {} : { concurrency: command.concurrency }),
+    ...(inspector === null ? {} : { inspect: inspector.inspect }),
     store: options.store,
     metadata: { modulePath: options.modulePath },
   });
   if (!command.json) print(headline(options, run.executionId));
+  if (inspector !== null) {
+    const notice = `Inspector: open ${inspector.url} to watch the run (the page loads the Stately app, so the browser needs internet)`;
+    if (command.json) io.stderr.write(`${notice}\n`);
+    else print(notice);
+  }
   const view: RunView | null = command.json ? null : tty ? new TerminalView(io.stdout, paint) : new PlainView(io.stdout);
   let live = false;
   const unsubscribe = run.on('*', (event) => {
