@@ -16,6 +16,16 @@ import { stepMachine, type StepEvent, type StepParentEvent } from './step.machin
 export interface ActiveStep {
   stepName: string;
   mode: StepMode;
+  /**
+   * The attempt running now, kept from the step's reports so that a record
+   * the execution builds itself (a step cut short by the end of the
+   * execution, or a crashed step actor) tells how far the step got without
+   * reading the child's snapshot. Optional because a snapshot persisted
+   * before it existed has none; read as 0 then.
+   */
+  attempt?: number;
+  /** Retries made in this run (each `running` report is one); optional and read as 0 like {@link ActiveStep.attempt}. */
+  retries?: number;
 }
 
 /** Step tallies of this execution actor's life (a re-run step counts again). */
@@ -96,8 +106,8 @@ function cancelledRecord(stepId: string, step: ActiveStep, reason: string | null
     stepId,
     stepName: step.stepName,
     status: 'cancelled',
-    attempts: 0,
-    retries: 0,
+    attempts: step.attempt ?? 0,
+    retries: step.retries ?? 0,
     recoveredBy: null,
     error: null,
     reason,
@@ -205,7 +215,10 @@ export const executionMachine = setup({
     startStep: enqueueActions(({ enqueue, event, context }) => {
       if (event.type !== 'STEP.START') return;
       enqueue.assign({
-        active: { ...context.active, [event.stepId]: { stepName: event.stepName, mode: event.mode } },
+        active: {
+          ...context.active,
+          [event.stepId]: { stepName: event.stepName, mode: event.mode, attempt: event.attempt ?? 1, retries: 0 },
+        },
         counts: { ...context.counts, started: context.counts.started + 1 },
         currentStepId: event.stepId,
       });
@@ -226,9 +239,18 @@ export const executionMachine = setup({
       });
     }),
     trackStatus: enqueueActions(({ enqueue, event, context }) => {
-      if (event.type !== 'STEP.STATUS' || !(event.stepId in context.active)) return;
+      const step = event.type === 'STEP.STATUS' ? context.active[event.stepId] : undefined;
+      if (event.type !== 'STEP.STATUS' || step === undefined) return;
       const others = context.recovering.filter((id) => id !== event.stepId);
-      enqueue.assign({ recovering: event.status === StepStatus.RECOVERING ? [...others, event.stepId] : others });
+      // A step reports `running` only when it begins a retry.
+      const retried = event.status === StepStatus.RUNNING ? 1 : 0;
+      enqueue.assign({
+        recovering: event.status === StepStatus.RECOVERING ? [...others, event.stepId] : others,
+        active: {
+          ...context.active,
+          [event.stepId]: { ...step, attempt: event.attempt, retries: (step.retries ?? 0) + retried },
+        },
+      });
       enqueue.emit({
         type: 'step.status',
         stepId: event.stepId,

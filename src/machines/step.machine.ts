@@ -82,7 +82,7 @@ const notProvided = (name: string) =>
   );
 
 /** How a step finishes: its final status and what its record and output say beyond the context. */
-interface FinishParams {
+export interface FinishParams {
   status: StepRecord['status'];
   output?: unknown;
   recoveredBy?: RecoveredBy;

@@ -114,7 +114,9 @@ class Run {
   private finishAll(value: string, reason: string, cancelReason: string | null): void {
     const { context } = this.state;
     for (const [stepId, step] of Object.entries(context.active)) {
-      this.emitted.push({ type: 'step.finished', record: record(stepId, step.stepName, 'cancelled', { reason }), output: undefined });
+      // The record tells how far the step got: the attempt it was on and the retries it made.
+      const progress = { attempts: step.attempt ?? 0, retries: step.retries ?? 0 };
+      this.emitted.push({ type: 'step.finished', record: record(stepId, step.stepName, 'cancelled', { ...progress, reason }), output: undefined });
     }
     this.set({
       counts: { ...context.counts, cancelled: context.counts.cancelled + Object.keys(context.active).length },
@@ -154,7 +156,7 @@ class Run {
         if (!value.startsWith('running.') || active || stepId === null) return;
         const start = event as unknown as StepStartOptions;
         this.set({
-          active: { ...context.active, [stepId]: { stepName: start.stepName, mode: start.mode } },
+          active: { ...context.active, [stepId]: { stepName: start.stepName, mode: start.mode, attempt: start.attempt ?? 1, retries: 0 } },
           counts: { ...context.counts, started: context.counts.started + 1 },
           currentStepId: stepId,
         });
@@ -180,9 +182,15 @@ class Run {
         return;
       }
       case 'STEP.STATUS': {
-        if (!live || !active) return;
+        const step = stepId === null ? undefined : context.active[stepId];
+        if (!live || stepId === null || step === undefined) return;
         const others = context.recovering.filter((id) => id !== stepId);
-        this.set({ recovering: event.status === StepStatus.RECOVERING ? [...others, stepId] : others });
+        // Every `running` report from a step is the start of a retry.
+        const retries = (step.retries ?? 0) + (event.status === StepStatus.RUNNING ? 1 : 0);
+        this.set({
+          recovering: event.status === StepStatus.RECOVERING ? [...others, stepId] : others,
+          active: { ...context.active, [stepId]: { ...step, attempt: event.attempt as number, retries } },
+        });
         this.emitted.push({
           type: 'step.status',
           stepId,
@@ -217,7 +225,8 @@ class Run {
         });
         this.state = { ...this.state, steps: omit(this.state.steps, crashed) };
         const error = serializeError(event.error);
-        this.emitted.push({ type: 'step.finished', record: record(crashed, step.stepName, 'failed', { error }), output: undefined });
+        const progress = { attempts: step.attempt ?? 0, retries: step.retries ?? 0 };
+        this.emitted.push({ type: 'step.finished', record: record(crashed, step.stepName, 'failed', { ...progress, error }), output: undefined });
       }
     }
     // SPEC: recovery is visible while any step recovers.
