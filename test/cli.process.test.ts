@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { freePort } from './helpers/net.js';
 import { ROOT, cli, cliInTerminal, createProject, hasEscapes, stripAnsi, type Project } from './cli.helpers.js';
 
 // The `orchestrator` bin as a person (or a script) runs it: a child process,
@@ -166,19 +167,6 @@ describe('npm start\'s pipeline through the CLI', () => {
     });
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, () => {
-      const address = server.address();
-      server.close(() => {
-        resolve(typeof address === 'object' && address !== null ? address.port : 0);
-      });
-    });
-  });
-}
 
 describe('orchestrator run --inspect', () => {
   it('serves the Stately inspector relay while the run lasts: a viewer receives the actors, events and snapshots', async () => {

@@ -4,26 +4,12 @@
  * connected to the relay (here a plain WebSocket client standing in for the
  * browser page, which would load the Stately app from the internet).
  */
-import { createServer } from 'node:net';
 import { createWebSocketInspector } from '@statelyai/inspect';
 import { createInspectorServer } from '@statelyai/inspect/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createComprehensiveExecutionManager } from '../src/index.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}
+import { freePort } from './helpers/net.js';
 
 interface RelayedEvent {
   type: string;
