@@ -6,7 +6,11 @@
  * - W(200 x 10) in 'sync' mode: µs per step, and the ratio to a raw `pg`
  *   INSERT per step (one commit each) into a journal table of the same shape;
  * - commits per step (from pg_stat_database), the figure that bounds a
- *   shared database;
+ *   shared database, and how the store wrote them (its `stats()`);
+ * - the engine alone, on the memory store and on an async store (the path
+ *   the engine takes with PostgreSQL), to see what the database adds;
+ * - the store alone: a step's write, as the engine makes it, committed in a
+ *   loop without the engine (what the store itself costs over the floor);
  * - throughput of 1, 2 and 4 worker processes (4 executions each) draining
  *   200 executions of 10 no-op steps.
  *
@@ -19,6 +23,8 @@ import pg from 'pg';
 import { openExecution } from '../src/services/open-execution.js';
 import { createMemoryStore } from '../src/stores/memory-store.js';
 import { createPostgresStore } from '../src/stores/postgres-store.js';
+import type { PostgresStoreStats } from '../src/stores/postgres-store.js';
+import type { CheckpointStore, JournalEntry, StoreBatch } from '../src/stores/types.js';
 import { startCluster } from '../test/postgres/cluster.js';
 
 const cluster = await startCluster({ fsync: true });
@@ -49,8 +55,7 @@ async function rawInsertMicros(steps: number): Promise<number> {
 }
 
 /** The engine alone: the same loop on the memory store (no database), to see what the database adds. */
-async function memoryMicros(executions: number, steps: number): Promise<number> {
-  const store = createMemoryStore();
+async function memoryMicros(executions: number, steps: number, store: CheckpointStore = createMemoryStore()): Promise<number> {
   const start = performance.now();
   for (let e = 0; e < executions; e++) {
     const manager = await openExecution({ executionId: `bench-${e}`, pipelineId: 'bench', store, durability: 'sync' });
@@ -62,8 +67,57 @@ async function memoryMicros(executions: number, steps: number): Promise<number> 
   return ((performance.now() - start) * 1000) / (executions * steps);
 }
 
+/** A memory store without its synchronous face, as the engine sees the PostgreSQL store; `onWrite` sees every batch. */
+function asyncMemoryStore(onWrite: (batches: readonly StoreBatch[]) => void = () => undefined): CheckpointStore {
+  const memory = createMemoryStore();
+  return {
+    kind: 'memory',
+    write: (batches) => {
+      onWrite(batches);
+      return memory.write(batches);
+    },
+    loadExecution: (id) => memory.loadExecution(id),
+    getCheckpoint: (id, checkpointId) => memory.getCheckpoint(id, checkpointId),
+    listCheckpoints: (id) => memory.listCheckpoints(id),
+    listExecutions: (filter) => memory.listExecutions(filter),
+    close: () => memory.close(),
+  };
+}
+
+/** The journal entries the engine writes for one step (captured from a run on a memory store). */
+async function oneStepsEntries(): Promise<JournalEntry[]> {
+  const written: StoreBatch[] = [];
+  const recording = asyncMemoryStore((batches) => written.push(...batches));
+  const manager = await openExecution({ executionId: 'capture', pipelineId: 'bench', store: recording, durability: 'sync' });
+  manager.startExecution(2);
+  for (let s = 0; s < 2; s++) await manager.executeStepWithRecovery(`step-${s}`, `Step ${s}`, () => output);
+  manager.completeExecution(true);
+  await manager.shutdown();
+  const step = written.find((b) => b.summary === undefined && (b.checkpoints ?? []).length === 0 && (b.journal ?? []).length > 0);
+  if (step?.journal === undefined) throw new Error('no step write captured');
+  return step.journal;
+}
+
+/** The store alone: a step's write (as the engine makes it) committed in a loop, without the engine around it. */
+async function storeMicros(writes: number, entries: JournalEntry[]): Promise<number> {
+  const store = createPostgresStore({ connectionString: url, schema: freshSchema() });
+  const executionId = 'store-only';
+  await store.loadExecution(executionId);
+  const at = new Date().toISOString();
+  await store.write([{ executionId, summary: { executionId, pipelineId: 'bench', status: 'running', createdAt: at, updatedAt: at, definitionHash: null, metadata: {} } }]);
+  const start = performance.now();
+  for (let i = 0; i < writes; i++) await store.write([{ executionId, journal: entries }]);
+  const micros = ((performance.now() - start) * 1000) / writes;
+  await store.close();
+  return micros;
+}
+
 /** W(executions x steps): one execution after the other, each step committed before the next ('sync'). */
-async function engineMicros(executions: number, steps: number, stats: pg.Client): Promise<{ micros: number; commitsPerStep: number }> {
+async function engineMicros(
+  executions: number,
+  steps: number,
+  stats: pg.Client,
+): Promise<{ micros: number; commitsPerStep: number; writes: PostgresStoreStats }> {
   const store = createPostgresStore({ connectionString: url, schema: freshSchema() });
   await store.ready();
   const before = await commits(stats);
@@ -80,7 +134,7 @@ async function engineMicros(executions: number, steps: number, stats: pg.Client)
   await new Promise((resolve) => setTimeout(resolve, 1100));
   const commitsPerStep = ((await commits(stats)) - before - 1) / (executions * steps);
   await store.close();
-  return { micros, commitsPerStep };
+  return { micros, commitsPerStep, writes: store.stats() };
 }
 
 function startWorker(schema: string, workerId: string): Promise<{ stop: () => Promise<string> }> {
@@ -152,18 +206,27 @@ try {
   await engineMicros(20, 10, stats);
   await rawInsertMicros(500);
   await memoryMicros(50, 10);
+  await memoryMicros(50, 10, asyncMemoryStore());
+  const entries = await oneStepsEntries();
+  await storeMicros(200, entries);
 
   const rounds = 3;
   const engine: number[] = [];
   const raw: number[] = [];
   const perStep: number[] = [];
   const memory: number[] = [];
+  const storeOnly: number[] = [];
+  const asyncMemory: number[] = [];
+  let writes: PostgresStoreStats = { optimistic: 0, solo: 0, locked: 0 };
   for (let r = 0; r < rounds; r++) {
     memory.push(await memoryMicros(200, 10));
+    asyncMemory.push(await memoryMicros(200, 10, asyncMemoryStore()));
     raw.push(await rawInsertMicros(2000));
+    storeOnly.push(await storeMicros(2000, entries));
     const result = await engineMicros(200, 10, stats);
     engine.push(result.micros);
     perStep.push(result.commitsPerStep);
+    writes = result.writes;
   }
   const e = median(engine);
   const b = median(raw);
@@ -173,6 +236,16 @@ try {
   );
   const m = median(memory);
   console.log(`engine alone (memory store): ${m.toFixed(1)} µs/step; the database adds ${(e - m).toFixed(1)} µs/step = ${((e - m) / b).toFixed(2)}x the raw INSERT`);
+  const am = median(asyncMemory);
+  console.log(
+    `engine alone on an async store (memory without its sync face, as the engine sees PostgreSQL): ${am.toFixed(1)} µs/step; over it the database adds ${(e - am).toFixed(1)} µs/step = ${((e - am) / b).toFixed(2)}x the raw INSERT`,
+  );
+  const so = median(storeOnly);
+  console.log(`store alone (a step's write of ${entries.length} journal entries, in a loop): ${so.toFixed(1)} µs/write = ${(so / b).toFixed(2)}x the raw INSERT`);
+  const per = (n: number): string => (n / (200 * 10)).toFixed(2);
+  console.log(
+    `store writes/step: ${per(writes.optimistic + writes.locked)} (${per(writes.solo)} one execution in scalar parameters, ${per(writes.optimistic - writes.solo)} in arrays, ${per(writes.locked)} locking)`,
+  );
   console.log('');
   console.log('workers (processes x 4 executions)   executions/s   steps/s   commits/step');
   for (const workers of [1, 2, 4]) {

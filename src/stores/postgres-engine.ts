@@ -16,6 +16,7 @@ import { postgresSql } from './postgres-sql.js';
 import type { PostgresSql } from './postgres-sql.js';
 import { fastWrite, hasLanded, KnownHeads, lockedWrite, TransactionFailure } from './postgres-write.js';
 import type { CommitProof, WriteFence } from './postgres-write.js';
+import { WriterConnection } from './postgres-writer.js';
 import type { ValidBatch } from './records.js';
 import { checkpointOf, summaryOf } from './sql-rows.js';
 import type { Row } from './sql-rows.js';
@@ -25,6 +26,11 @@ import type { CheckpointSummary, ExecutionFilter, ExecutionSummary, StoredCheckp
 export interface PostgresStoreStats {
   /** Committed in one statement from the heads this store knew (the common case). */
   optimistic: number;
+  /**
+   * Of `optimistic`, those of one execution with a few rows (a step's
+   * write), sent as a statement of scalar parameters: the cheapest there is.
+   */
+  solo: number;
   /**
    * Run as a locking transaction: the first write of an execution this store
    * had not read, after another process wrote it, and refused writes.
@@ -53,13 +59,16 @@ export class PostgresEngine {
   readonly #retryWindowMs: number;
   #ready: Promise<void> | null = null;
   readonly #queue: PendingWrite[] = [];
-  readonly stats: PostgresStoreStats = { optimistic: 0, locked: 0 };
+  readonly stats: PostgresStoreStats = { optimistic: 0, solo: 0, locked: 0 };
   /** What this store last saw of each execution: lets most writes skip the locking round trips. */
   readonly #heads = new KnownHeads();
   #draining: Promise<void> | null = null;
+  /** The write queue's connection, kept from one write to the next. */
+  readonly #writer: WriterConnection;
 
   constructor(pool: Pool, schema: string, clock: Clock, retryWindowMs: number) {
     this.#pool = pool;
+    this.#writer = new WriterConnection(pool);
     this.#schema = schema;
     this.#clock = clock;
     this.#retryWindowMs = retryWindowMs;
@@ -131,9 +140,10 @@ export class PostgresEngine {
     });
   }
 
-  /** Resolves when every queued write has settled. */
+  /** Resolves when every queued write has settled, and gives the write connection back. */
   async settled(): Promise<void> {
     while (this.#draining !== null) await this.#draining;
+    this.#writer.release();
   }
 
   async #drain(): Promise<void> {
@@ -152,6 +162,8 @@ export class PostgresEngine {
       }
     }
     this.#draining = null;
+    // The next write usually follows within the same turn of the event loop (the next step): it keeps the connection.
+    this.#writer.releaseWhenIdle(() => this.#draining !== null);
   }
 
   async #commitSeparately(group: readonly PendingWrite[]): Promise<void> {
@@ -171,27 +183,32 @@ export class PostgresEngine {
     // Set when a COMMIT went unanswered: its fate is unknown, it may have landed and must not land twice.
     let unclear: { proof: CommitProof | null } | null = null;
     await this.#retrying(doing, async () => {
-      const client = await this.#pool.connect();
-      await this.#run(client, async () => {
+      const client = await this.#writer.acquire();
+      let failure: Error | undefined;
+      try {
         if (unclear !== null) {
           const { proof } = unclear;
           // Without journal rows or checkpoints it only upserted summaries and pruned: running it twice is harmless.
           if (proof !== null && (await hasLanded(client, this.sql, proof))) return;
           unclear = null;
         }
-        try {
-          if (await fastWrite(client, this.sql, batches, fences, this.#heads, isConnectionError)) {
-            this.stats.optimistic += 1;
-            return;
-          }
-          this.stats.locked += 1;
-          await lockedWrite(client, this.sql, this.#schema, batches, fences, this.#heads);
-        } catch (error) {
-          if (!(error instanceof TransactionFailure)) throw error;
-          if (error.phase === 'commit' && isConnectionError(error.original)) unclear = { proof: error.proof };
-          throw error.original;
+        const outcome = await fastWrite(client, this.sql, batches, fences, this.#heads, isConnectionError);
+        if (outcome !== null) {
+          this.stats.optimistic += 1;
+          if (outcome === 'solo') this.stats.solo += 1;
+          return;
         }
-      });
+        this.stats.locked += 1;
+        await lockedWrite(client, this.sql, this.#schema, batches, fences, this.#heads);
+      } catch (error) {
+        const original = error instanceof TransactionFailure ? error.original : error;
+        if (error instanceof TransactionFailure && error.phase === 'commit' && isConnectionError(original)) unclear = { proof: error.proof };
+        // A connection that failed is dropped from the pool, not reused.
+        if (isConnectionError(original)) failure = original as Error;
+        throw original;
+      } finally {
+        this.#writer.done(failure);
+      }
     });
   }
 

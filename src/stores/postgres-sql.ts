@@ -7,9 +7,10 @@
  * @module
  */
 import { createHash } from 'node:crypto';
+import { checkpointsCte, FAST_GROUP_SIZES, fastApplyText, fenceCte, journalCte, prunedCte, soloApplyText, soloKey, STALE_HEADS } from './postgres-fast-sql.js';
+import type { FastShape, SoloShape } from './postgres-fast-sql.js';
 
-/** SQLSTATE of an optimistic write that found the heads changed (the store then takes the locking path). */
-export const STALE_HEADS = 'OR409';
+export { STALE_HEADS } from './postgres-fast-sql.js';
 
 /** `name` as a quoted SQL identifier: `we"ird` -> `"we""ird"`. */
 export function quoteIdent(name: string): string {
@@ -105,6 +106,8 @@ export interface PostgresSql {
   apply: string;
   /** The optimistic write statement of a shape (name and text, made once per shape). */
   fastApply(shape: FastShape): { name: string; text: string };
+  /** The optimistic write of one execution with few rows, scalar parameters (name and text, made once per shape). */
+  soloApply(shape: SoloShape): { name: string; text: string };
   committed: string;
   selectExecution: string;
   selectCheckpoint: string;
@@ -112,128 +115,12 @@ export interface PostgresSql {
   listExecutions: string;
 }
 
-/** `$n::type` placeholders of consecutive parameters from `first`. */
-function params(first: number, types: readonly string[]): string {
-  return types.map((type, i) => `$${first + i}::${type}`).join(', ');
-}
-
-/** Journal rows: six parameters from `first`. */
-function journalCte(s: string, first: number): string {
-  return `journaled AS (
-        INSERT INTO ${s}.journal (execution_id, seq, kind, step_id, payload, at)
-        SELECT * FROM unnest(${params(first, ['text[]', 'integer[]', 'text[]', 'text[]', 'text[]', 'text[]'])})
-        RETURNING 1
-      )`;
-}
-
-/** Checkpoints, inserted in plan order so that the identity column keeps their order: six parameters from `first`. */
-function checkpointsCte(s: string, first: number): string {
-  return `checkpointed AS (
-        INSERT INTO ${s}.checkpoints (id, execution_id, created_at, description, journal_seq, record)
-        SELECT id, execution_id, created_at, description, journal_seq, record
-        FROM unnest(${params(first, ['text[]', 'text[]', 'text[]', 'text[]', 'integer[]', 'text[]'])})
-             WITH ORDINALITY AS t (id, execution_id, created_at, description, journal_seq, record, ord)
-        ORDER BY ord
-        RETURNING 1
-      )`;
-}
-
-/** Pruned checkpoint ids: one parameter. */
-function prunedCte(s: string, at: number): string {
-  return `pruned AS (DELETE FROM ${s}.checkpoints WHERE id = ANY($${at}::text[]) RETURNING 1)`;
-}
-
-/**
- * Which parts an optimistic write has (each a group of parameters, in this
- * order): executions at a known version, new executions, fences, journal
- * rows, checkpoints, pruned checkpoints.
- */
-export interface FastShape {
-  bumped: boolean;
-  created: boolean;
-  fence: boolean;
-  journal: boolean;
-  checkpoints: boolean;
-  pruned: boolean;
-}
-
-/** Parameters per group of {@link FastShape}. */
-export const FAST_GROUP_SIZES = { bumped: 8, created: 7, fence: 3, journal: 6, checkpoints: 6, pruned: 1 } as const;
-
-/**
- * The optimistic write of one shape, in one autocommit statement (one round
- * trip, no locks held between statements; only the parts the write has, as
- * every CTE costs). Each execution must still be at the version seen (the
- * UPDATE waits for a concurrent writer and re-checks the row), or still
- * absent; the fences must hold. Otherwise stale_heads() aborts the whole
- * statement and the store takes the locking path.
- */
-function fastApplyText(s: string, shape: FastShape): string {
-  let next = 1;
-  const take = (group: keyof typeof FAST_GROUP_SIZES): number => {
-    const first = next;
-    next += FAST_GROUP_SIZES[group];
-    return first;
-  };
-  const ctes: string[] = [];
-  const checks: string[] = [];
-  if (shape.bumped) {
-    const first = take('bumped');
-    ctes.push(`bumped AS (
-        UPDATE ${s}.executions AS e SET
-          version = e.version + 1,
-          pipeline_id = CASE WHEN v.has_summary THEN v.pipeline_id ELSE e.pipeline_id END,
-          status = CASE WHEN v.has_summary THEN v.status ELSE e.status END,
-          updated_at = CASE WHEN v.has_summary THEN v.updated_at ELSE e.updated_at END,
-          definition_hash = CASE WHEN v.has_summary THEN v.definition_hash ELSE e.definition_hash END,
-          metadata = CASE WHEN v.has_summary THEN v.metadata ELSE e.metadata END
-        FROM unnest(${params(first, ['text[]', 'integer[]', 'boolean[]', 'text[]', 'text[]', 'text[]', 'text[]', 'text[]'])})
-             AS v (id, version, has_summary, pipeline_id, status, updated_at, definition_hash, metadata)
-        WHERE e.execution_id = v.id AND e.version = v.version AND e.execution_id = ANY($${first}::text[])
-        RETURNING e.execution_id
-      )`);
-    checks.push(`(SELECT count(*) FROM bumped) = cardinality($${first}::text[])`);
-  }
-  if (shape.created) {
-    const first = take('created');
-    ctes.push(`created AS (
-        INSERT INTO ${s}.executions (execution_id, pipeline_id, status, created_at, updated_at, definition_hash, metadata)
-        SELECT * FROM unnest(${params(first, ['text[]', 'text[]', 'text[]', 'text[]', 'text[]', 'text[]', 'text[]'])})
-        ON CONFLICT (execution_id) DO NOTHING
-        RETURNING execution_id
-      )`);
-    checks.push(`(SELECT count(*) FROM created) = cardinality($${first}::text[])`);
-  }
-  if (shape.fence) {
-    const first = take('fence');
-    ctes.push(fenceCte(s, `$${first}`, `$${first + 1}`, `$${first + 2}`));
-    checks.push(`(SELECT count(*) FROM fence) = cardinality($${first}::text[])`);
-  }
-  if (shape.journal) ctes.push(journalCte(s, take('journal')));
-  if (shape.checkpoints) ctes.push(checkpointsCte(s, take('checkpoints')));
-  if (shape.pruned) ctes.push(prunedCte(s, take('pruned')));
-  return `WITH ${ctes.join(', ')}
-      SELECT CASE WHEN ${checks.join(' AND ')} THEN true ELSE ${s}.stale_heads() END AS ok`;
-}
-
-/** Queue rows whose claim a fenced write must still hold, locked against a concurrent claim. */
-function fenceCte(s: string, ids: string, owners: string, attempts: string): string {
-  return `fence AS (
-        SELECT q.execution_id FROM ${s}.queue q
-        JOIN unnest(${ids}::text[], ${owners}::text[], ${attempts}::integer[]) AS f (id, owner, attempt)
-          ON q.execution_id = f.id AND q.owner = f.owner AND q.attempts = f.attempt
-        -- Spelled out for the planner: a key lookup, never a scan of a long queue.
-        WHERE q.execution_id = ANY(${ids}::text[])
-        ORDER BY q.execution_id
-        FOR SHARE OF q
-      )`;
-}
-
 /** Builds the SQL of the store in `schemaName`. */
 export function postgresSql(schemaName: string): PostgresSql {
   const s = quoteIdent(schemaName);
   const prefix = `orch_${createHash('sha1').update(schemaName).digest('hex').slice(0, 10)}_`;
   const fastTexts = new Map<string, string>();
+  const soloTexts = new Map<string, string>();
   return {
     schema: s,
     prefix,
@@ -299,6 +186,15 @@ CREATE TABLE IF NOT EXISTS ${s}.schema_version (version integer PRIMARY KEY, app
         fastTexts.set(key, text);
       }
       return { name: `${prefix}fast_${key}`, text };
+    },
+    soloApply: (shape) => {
+      const key = soloKey(shape);
+      let text = soloTexts.get(key);
+      if (text === undefined) {
+        text = soloApplyText(s, shape);
+        soloTexts.set(key, text);
+      }
+      return { name: `${prefix}solo_${key}`, text };
     },
     // After a connection died during COMMIT: did that transaction land?
     committed: `

@@ -41,7 +41,9 @@ export interface PostgresStoreOptions {
    */
   pool?: Pool;
   /**
-   * Connections of the pool the store makes.
+   * Connections of the pool the store makes. The write queue keeps one of
+   * them from a write to the next while writes keep coming, and gives it
+   * back as soon as it is idle or another caller waits for the pool.
    * @default 10
    */
   maxConnections?: number;

@@ -7,6 +7,8 @@
  *   applied in ONE autocommit statement that only lands if every execution
  *   is still at the version seen (or still absent) and every fence holds;
  *   otherwise it aborts whole. One round trip per commit, as a bare INSERT.
+ *   A step's write (one execution, a few rows) goes as scalar parameters
+ *   (`soloApplyText`); any other as one array per column.
  * - locking ({@link lockedWrite}): one READ COMMITTED transaction: advisory
  *   and row locks on the executions, the heads read under them, the plan
  *   applied in one statement, COMMIT. Used when the heads are unknown or
@@ -18,8 +20,9 @@ import type { PoolClient } from 'pg';
 import { ErrorCode, ExecutionError } from '../errors.js';
 import { planWrite } from './batch-plan.js';
 import type { ExecutionHead, PlannedBatch } from './batch-plan.js';
-import { FAST_GROUP_SIZES } from './postgres-sql.js';
-import type { FastShape, PostgresSql } from './postgres-sql.js';
+import { FAST_GROUP_SIZES, SOLO_LIMITS } from './postgres-fast-sql.js';
+import type { FastShape, SoloShape } from './postgres-fast-sql.js';
+import type { PostgresSql } from './postgres-sql.js';
 import type { ValidBatch } from './records.js';
 import { stepIdOf } from './records.js';
 import type { ExecutionSummary } from './types.js';
@@ -127,39 +130,48 @@ function summaryColumns(summary: ExecutionSummary): string[] {
   return [executionId, pipelineId, status, createdAt, updatedAt, definitionHash as string, JSON.stringify(metadata)];
 }
 
-function toApplied(plan: readonly PlannedBatch[], head: (executionId: string) => ExecutionHead): Applied {
+function toApplied(batches: readonly ValidBatch[], plan: readonly PlannedBatch[], head: (executionId: string) => ExecutionHead): Applied {
   const summaries = new Map<string, ExecutionSummary>();
   const after = new Map<string, KnownHead>();
-  const prunedIds = new Set(plan.flatMap((b) => b.pruned));
+  const prunedIds = new Set<string>();
+  for (const batch of plan) for (const id of batch.pruned) prunedIds.add(id);
   const inserted = new Set<string>();
   const journal: (string | number | null)[][] = [];
   const checkpoints: (string | number | null)[][] = [];
   let proof: CommitProof | null = null;
-  for (const batch of plan) {
+  plan.forEach((batch, index) => {
     const id = batch.executionId;
     const known = after.get(id) ?? { version: null, ...headOf(head(id)) };
     if (batch.summary !== null) summaries.set(id, batch.summary);
-    for (const { seq, ...entry } of batch.entries) {
+    // The planned entries are the given ones plus `seq`: the payload is the given one, not copied again.
+    const given = batches[index]?.journal ?? [];
+    batch.entries.forEach(({ seq }, position) => {
+      const entry = given[position];
+      if (entry === undefined) return;
       const payload = JSON.stringify(entry);
       journal.push([id, seq, entry.kind, stepIdOf(entry), payload, entry.at]);
       proof ??= { executionId: id, seq, payload, checkpointId: null };
-    }
-    const ids = [...known.checkpointIds];
-    for (const { checkpoint, journalSeq } of batch.checkpoints) {
-      ids.push(checkpoint.id);
-      inserted.add(checkpoint.id);
-      // A checkpoint pruned within the same call is never written.
-      if (prunedIds.has(checkpoint.id)) continue;
-      checkpoints.push([checkpoint.id, id, checkpoint.createdAt, checkpoint.description, journalSeq, JSON.stringify(checkpoint)]);
-      proof ??= { executionId: null, seq: null, payload: null, checkpointId: checkpoint.id };
+    });
+    let ids = known.checkpointIds;
+    if (batch.checkpoints.length > 0 || batch.pruned.length > 0) {
+      const kept = [...ids];
+      for (const { checkpoint, journalSeq } of batch.checkpoints) {
+        kept.push(checkpoint.id);
+        inserted.add(checkpoint.id);
+        // A checkpoint pruned within the same call is never written.
+        if (prunedIds.has(checkpoint.id)) continue;
+        checkpoints.push([checkpoint.id, id, checkpoint.createdAt, checkpoint.description, journalSeq, JSON.stringify(checkpoint)]);
+        proof ??= { executionId: null, seq: null, payload: null, checkpointId: checkpoint.id };
+      }
+      ids = kept.filter((cp) => !batch.pruned.includes(cp));
     }
     after.set(id, {
       version: null,
       createdAt: batch.summary?.createdAt ?? known.createdAt,
       lastSeq: batch.entries.at(-1)?.seq ?? known.lastSeq,
-      checkpointIds: ids.filter((cp) => !batch.pruned.includes(cp)),
+      checkpointIds: ids,
     });
-  }
+  });
   const pruned = [...prunedIds].filter((cp) => !inserted.has(cp));
   return { summaries, data: { journal, checkpoints, pruned }, after, proof };
 }
@@ -205,7 +217,7 @@ export async function lockedWrite(
       const row = byId.get(executionId);
       return { createdAt: row?.created_at ?? null, lastSeq: row?.last_seq ?? 0, checkpointIds: () => [...(row?.checkpoint_ids ?? [])] };
     };
-    applied = toApplied(planWrite(batches, { head, checkpointTaken: (id) => taken.has(id) }), head);
+    applied = toApplied(batches, planWrite(batches, { head, checkpointTaken: (id) => taken.has(id) }), head);
     // Every execution written gets its upsert; '' marks "no summary: keep the stored one".
     const rows = [...applied.after.keys()].map((id) => {
       const summary = applied.summaries.get(id);
@@ -235,45 +247,55 @@ export async function lockedWrite(
   for (const [id, head] of applied.after) heads.set(id, { ...head, version: versions.get(id) ?? null });
 }
 
+/** A statement ready to send: its prepared name, text and parameters. */
+interface Statement {
+  name: string;
+  text: string;
+  values: unknown[];
+}
+
 /**
- * The optimistic path, when `heads` knows every execution of the call.
- *
- * @returns false when it did not apply (heads unknown or stale, or a
- *   refusal the locking path must name): nothing was written.
- * @throws TransactionFailure (phase `commit`) when the connection failed:
- *   the statement may or may not have landed.
+ * The common write as scalar parameters: one execution, at most one fence
+ * (its own), a few journal rows and checkpoints. Null when the write is not
+ * of that kind.
  */
-export async function fastWrite(
-  client: PoolClient,
-  sql: PostgresSql,
-  batches: readonly ValidBatch[],
-  fences: readonly WriteFence[],
-  heads: KnownHeads,
-  isConnectionError: (error: unknown) => boolean,
-): Promise<boolean> {
-  const known = new Map<string, KnownHead>();
-  for (const { executionId } of batches) {
-    const head = heads.get(executionId);
-    if (head === undefined) return false;
-    known.set(executionId, head);
+function soloStatement(sql: PostgresSql, applied: Applied, known: ReadonlyMap<string, KnownHead>, fences: readonly WriteFence[]): Statement | null {
+  const { journal, checkpoints, pruned } = applied.data;
+  if (known.size !== 1 || fences.length > 1 || journal.length > SOLO_LIMITS.journal || checkpoints.length > SOLO_LIMITS.checkpoints) return null;
+  const [id, seen] = [...known][0] ?? [];
+  if (id === undefined || seen === undefined) return null;
+  const fence = fences[0];
+  if (fence !== undefined && fence.executionId !== id) return null;
+  const summary = applied.summaries.get(id);
+  const values: unknown[] = [id];
+  let execution: SoloShape['execution'];
+  if (seen.version === null) {
+    if (summary === undefined) return null;
+    execution = 'create';
+    values.push(...summaryColumns(summary).slice(1));
+  } else if (summary === undefined) {
+    execution = 'bump';
+    values.push(seen.version);
+  } else {
+    execution = 'bump-summary';
+    values.push(seen.version, ...summaryColumns(summary).filter((_, i) => i !== 0 && i !== 3));
   }
-  if (fences.some((fence) => !known.has(fence.executionId))) return false;
-  const head = (executionId: string): ExecutionHead => {
-    const seen = known.get(executionId);
-    return { createdAt: seen?.createdAt ?? null, lastSeq: seen?.lastSeq ?? 0, checkpointIds: () => [...(seen?.checkpointIds ?? [])] };
-  };
-  let applied: Applied;
-  try {
-    applied = toApplied(planWrite(batches, { head }), head);
-  } catch {
-    return false;
-  }
+  if (fence !== undefined) values.push(fence.owner, fence.attempt);
+  for (const row of journal) values.push(...row.slice(1));
+  for (const row of checkpoints) values.push(row[0], ...row.slice(2));
+  if (pruned.length > 0) values.push(pruned);
+  const shape: SoloShape = { execution, fence: fence !== undefined, journal: journal.length, checkpoints: checkpoints.length, pruned: pruned.length > 0 };
+  return { ...sql.soloApply(shape), values };
+}
+
+/** Any optimistic write, as one array per column. Null when it cannot be written optimistically. */
+function arrayStatement(sql: PostgresSql, applied: Applied, known: ReadonlyMap<string, KnownHead>, fences: readonly WriteFence[]): Statement | null {
   const created: (string | null)[][] = [];
   const bumped: (string | number | boolean | null)[][] = [];
   for (const [id, seen] of known) {
     const summary = applied.summaries.get(id);
     if (seen.version === null) {
-      if (summary === undefined) return false;
+      if (summary === undefined) return null;
       created.push(summaryColumns(summary));
     } else {
       const columns = summary === undefined ? [null, null, null, null, null] : summaryColumns(summary).filter((_, i) => i !== 0 && i !== 3);
@@ -298,19 +320,62 @@ export async function fastWrite(
     ...(shape.checkpoints ? transpose(checkpoints, FAST_GROUP_SIZES.checkpoints) : []),
     ...(shape.pruned ? [pruned] : []),
   ];
+  return { ...sql.fastApply(shape), values };
+}
+
+/** How an optimistic write went: as a {@link SoloShape} statement, as arrays, or not at all. */
+export type FastOutcome = 'solo' | 'arrays' | null;
+
+/**
+ * The optimistic path, when `heads` knows every execution of the call.
+ *
+ * @returns null when it did not apply (heads unknown or stale, or a
+ *   refusal the locking path must name): nothing was written. Otherwise
+ *   which statement wrote it.
+ * @throws TransactionFailure (phase `commit`) when the connection failed:
+ *   the statement may or may not have landed.
+ */
+export async function fastWrite(
+  client: PoolClient,
+  sql: PostgresSql,
+  batches: readonly ValidBatch[],
+  fences: readonly WriteFence[],
+  heads: KnownHeads,
+  isConnectionError: (error: unknown) => boolean,
+): Promise<FastOutcome> {
+  const known = new Map<string, KnownHead>();
+  for (const { executionId } of batches) {
+    const head = heads.get(executionId);
+    if (head === undefined) return null;
+    known.set(executionId, head);
+  }
+  if (fences.some((fence) => !known.has(fence.executionId))) return null;
+  const head = (executionId: string): ExecutionHead => {
+    const seen = known.get(executionId);
+    return { createdAt: seen?.createdAt ?? null, lastSeq: seen?.lastSeq ?? 0, checkpointIds: () => [...(seen?.checkpointIds ?? [])] };
+  };
+  let applied: Applied;
   try {
-    await client.query({ ...sql.fastApply(shape), values });
+    applied = toApplied(batches, planWrite(batches, { head }), head);
+  } catch {
+    return null;
+  }
+  const solo = soloStatement(sql, applied, known, fences);
+  const statement = solo ?? arrayStatement(sql, applied, known, fences);
+  if (statement === null) return null;
+  try {
+    await client.query(statement);
   } catch (error) {
     heads.forget(known.keys());
     if (isConnectionError(error)) throw new TransactionFailure('commit', error, applied.proof);
     // Stale heads, a taken checkpoint id, a lost lease: the locking path decides and names it.
-    return false;
+    return null;
   }
   for (const [id, after] of applied.after) {
     const version = known.get(id)?.version;
     heads.set(id, { ...after, version: version === null || version === undefined ? 1 : version + 1 });
   }
-  return true;
+  return solo === null ? 'arrays' : 'solo';
 }
 
 /** Whether the write that `proof` belongs to has committed. */

@@ -100,25 +100,25 @@ describePg('postgres store: concurrent writers', () => {
     const [a, b] = [open(schema), open(schema)] as const;
     await a.write([{ executionId: 'e1', summary: summary('e1'), journal: [started('s1')] }]);
     await a.write([{ executionId: 'e1', journal: [finished('s1')] }]);
-    expect(a.stats()).toEqual({ optimistic: 1, locked: 1 });
+    expect(a.stats()).toEqual({ optimistic: 1, solo: 1, locked: 1 });
     // b has not read e1: locking path; then its own view holds.
     await b.write([{ executionId: 'e1', summary: summary('e1', { status: 'paused' }), journal: [started('s2')] }]);
     await b.write([{ executionId: 'e1', journal: [finished('s2')], checkpoints: [makeCheckpoint('e1')], keepCheckpoints: 1 }]);
-    expect(b.stats()).toEqual({ optimistic: 1, locked: 1 });
+    expect(b.stats()).toEqual({ optimistic: 1, solo: 1, locked: 1 });
     // a's view is stale now (no journal entry to collide on: only the version tells): its optimistic
     // statement aborts whole, and the locking path prunes and positions the checkpoint right.
     const late = makeCheckpoint('e1', 'late');
     await a.write([{ executionId: 'e1', summary: summary('e1', { status: 'running' }), checkpoints: [late], keepCheckpoints: 1 }]);
-    expect(a.stats()).toEqual({ optimistic: 1, locked: 2 });
+    expect(a.stats()).toEqual({ optimistic: 1, solo: 1, locked: 2 });
     await a.write([{ executionId: 'e1', journal: [started('s3')] }]);
-    expect(a.stats()).toEqual({ optimistic: 2, locked: 2 });
+    expect(a.stats()).toEqual({ optimistic: 2, solo: 2, locked: 2 });
     const stored = await b.loadExecution('e1');
     expect(stored?.journal.map((e) => `${e.seq}:${e.kind}`)).toEqual(['1:step_started', '2:step_finished', '3:step_started', '4:step_finished', '5:step_started']);
     expect(stored?.summary.status).toBe('running');
     expect(stored?.checkpoints.map((c) => [c.checkpoint.description, c.journalSeq])).toEqual([['late', 4]]);
     // b read it just now: its next write is optimistic again.
     await b.write([{ executionId: 'e1', journal: [statusEntry('completed')] }]);
-    expect(b.stats()).toEqual({ optimistic: 2, locked: 1 });
+    expect(b.stats()).toEqual({ optimistic: 2, solo: 2, locked: 1 });
   });
 
   it('commits writes of one tick together, and a refused one fails alone, naming its own batch', async () => {
