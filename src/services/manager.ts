@@ -5,8 +5,6 @@
  *
  * @module
  */
-import { createActor, type Actor } from 'xstate';
-import { bindStepRuntime, sharedExecutionLogic } from '../actors/step-logic.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { StoredExecution } from '../stores/types.js';
 import {
@@ -15,8 +13,7 @@ import {
   VariableScope,
   VariableType,
 } from '../constants.js';
-import { ErrorCode, ExecutionError, serializeError, toError } from '../errors.js';
-import type { executionMachine, ExecutionEmitted } from '../machines/execution.machine.js';
+import { ErrorCode, ExecutionError, serializeError } from '../errors.js';
 import type { StepRecord } from '../machines/machine-types.js';
 import { idSchema, parseInput, requireFinite, requireId } from '../validation.js';
 import { ExecutionContext, type Checkpoint } from './context/index.js';
@@ -33,7 +30,6 @@ import {
   totalStepsSchema,
   type CompleteStepOptions,
   type ComprehensiveExecutionManagerOptions,
-  type InspectOption,
   type PreloadedExecution,
   type StepRunOptions,
 } from './manager/options.js';
@@ -46,9 +42,9 @@ import { RecoveryManager } from './recovery/recovery-manager.js';
 import { VariableManager } from './variables/index.js';
 import { DurableLog } from './manager/durable-log.js';
 import { clampPercentage, emptyRecord, isEmpty, statusOf } from './manager/actor-status.js';
-import { replayStatus } from './manager/replay.js';
 import { openDurableLog, ResumeState, type ResumeTarget } from './manager/resume-state.js';
 import { StepOutcomes } from './manager/step-outcomes.js';
+import { ExecutionActorHost, type ExecutionActor } from './manager/actor-host.js';
 
 export type {
   CompleteStepOptions,
@@ -57,8 +53,6 @@ export type {
   PreloadedExecution,
   StepRunOptions,
 } from './manager/options.js';
-
-type ExecutionActor = Actor<typeof executionMachine>;
 
 const TERMINAL_STATUSES: ReadonlySet<ExecutionStatus> = new Set([
   ExecutionStatus.COMPLETED,
@@ -86,18 +80,12 @@ export class ComprehensiveExecutionManager {
   readonly recoveryManager: RecoveryManager;
   readonly clock: Clock;
 
-  readonly #inspect: InspectOption | undefined;
   readonly #runtime: ManagerStepRuntime;
-  #actor: ExecutionActor;
+  #host: ExecutionActorHost;
   readonly #steps: StepOutcomes;
   readonly #log: DurableLog | undefined;
   readonly #past = new ResumeState();
   readonly #unsubscribers: (() => void)[] = [];
-  /** The step whose ROLLBACK is restoring right now: its waiter survives the restore. */
-  #rollingBackStepId: string | null = null;
-  /** True while #finishRollback replays the step's record into the restored actor. */
-  #replayingRollback = false;
-  #actorError: unknown = null;
   #shutDown = false;
   #finalReport: ExecutionStatusReport | null = null;
 
@@ -106,7 +94,6 @@ export class ComprehensiveExecutionManager {
     this.executionId = parsed.executionId;
     this.pipelineId = parsed.pipelineId;
     this.clock = options.clock ?? systemClock;
-    this.#inspect = options.inspect;
     const components = wireComponents(options, {
       executionId: this.executionId,
       pipelineId: this.pipelineId,
@@ -149,13 +136,25 @@ export class ComprehensiveExecutionManager {
       recoveryManager: this.recoveryManager,
       log: this.#log,
     });
-    this.#actor = this.#startActor(undefined);
+    this.#host = new ExecutionActorHost({
+      executionId: this.executionId,
+      pipelineId: this.pipelineId,
+      clock: this.clock,
+      inspect: options.inspect,
+      runtime: this.#runtime,
+      steps: this.#steps,
+      log: this.#log,
+      executionContext: this.executionContext,
+      progressTracker: this.progressTracker,
+      recoveryManager: this.recoveryManager,
+      restoreCheckpoint: (checkpointId) => this.restoreCheckpoint(checkpointId),
+    });
     if (stored !== null && this.#log !== undefined) this.#past.load(this.#resumeTarget(), this.#log, stored, this.pipelineId);
     // A restore through the context (ours, or a RecoveryManager ROLLBACK)
     // rebuilds the actors from the checkpoint's snapshot.
     this.#unsubscribers.push(
       this.executionContext.onCheckpointRestored((checkpoint) => {
-        this.#rebuildFrom(checkpoint);
+        this.#host.rebuildFrom(checkpoint);
       }),
     );
   }
@@ -166,7 +165,7 @@ export class ComprehensiveExecutionManager {
   startExecution(totalSteps = 1): void {
     this.#assertLive();
     const total = parseInput(totalStepsSchema, totalSteps, 'startExecution totalSteps');
-    const current = statusOf(this.#actor.getSnapshot().value);
+    const current = this.#host.status;
     // Re-running the script of a resumed execution that already ended (the
     // process died after it ended): nothing left to start.
     if (this.#past.resumed && current === ExecutionStatus.CANCELLED && this.#past.canReopen) {
@@ -181,7 +180,7 @@ export class ComprehensiveExecutionManager {
       this.#logStatus(ExecutionStatus.RUNNING, total);
       return;
     }
-    this.#send({ type: 'EXECUTION.START', totalSteps: total }, 'startExecution');
+    this.#host.send({ type: 'EXECUTION.START', totalSteps: total }, 'startExecution');
     this.executionContext.start(total);
     this.progressTracker.startExecution(this.executionId, total);
     this.#logStatus(ExecutionStatus.RUNNING, total, { withNextCommit: true });
@@ -191,10 +190,10 @@ export class ComprehensiveExecutionManager {
   /** Ends the execution COMPLETED or FAILED, fixes its duration, emits the event and takes a final checkpoint. */
   completeExecution(success = true): void {
     this.#assertLive();
-    const current = statusOf(this.#actor.getSnapshot().value);
+    const current = this.#host.status;
     // Idempotent for a resumed execution that already ended the same way.
     if (this.#past.resumed && current === (success ? ExecutionStatus.COMPLETED : ExecutionStatus.FAILED)) return;
-    this.#send({ type: 'EXECUTION.COMPLETE', success }, 'completeExecution');
+    this.#host.send({ type: 'EXECUTION.COMPLETE', success }, 'completeExecution');
     this.executionContext.complete(success);
     this.progressTracker.completeExecution(this.executionId, success);
     this.#logStatus(success ? ExecutionStatus.COMPLETED : ExecutionStatus.FAILED, undefined, { withNextCommit: true });
@@ -204,8 +203,8 @@ export class ComprehensiveExecutionManager {
   /** Pauses: steps in flight finish, no new step starts. False when not running. */
   pauseExecution(): boolean {
     this.#assertLive();
-    if (!this.#actor.getSnapshot().can({ type: 'EXECUTION.PAUSE' })) return false;
-    this.#actor.send({ type: 'EXECUTION.PAUSE' });
+    if (!this.#host.actor.getSnapshot().can({ type: 'EXECUTION.PAUSE' })) return false;
+    this.#host.actor.send({ type: 'EXECUTION.PAUSE' });
     this.#logStatus(ExecutionStatus.PAUSED);
     return this.executionContext.pauseExecution();
   }
@@ -213,8 +212,8 @@ export class ComprehensiveExecutionManager {
   /** Resumes a paused execution. False when not paused. */
   resumeExecution(): boolean {
     this.#assertLive();
-    if (!this.#actor.getSnapshot().can({ type: 'EXECUTION.RESUME' })) return false;
-    this.#actor.send({ type: 'EXECUTION.RESUME' });
+    if (!this.#host.actor.getSnapshot().can({ type: 'EXECUTION.RESUME' })) return false;
+    this.#host.actor.send({ type: 'EXECUTION.RESUME' });
     this.#logStatus(ExecutionStatus.RUNNING);
     return this.executionContext.resumeExecution();
   }
@@ -222,8 +221,8 @@ export class ComprehensiveExecutionManager {
   /** Cancels: running steps are aborted through their signal and recorded as cancelled. */
   cancelExecution(reason?: string): boolean {
     this.#assertLive();
-    if (!this.#actor.getSnapshot().can({ type: 'EXECUTION.CANCEL' })) return false;
-    this.#actor.send({ type: 'EXECUTION.CANCEL', reason: reason ?? null });
+    if (!this.#host.actor.getSnapshot().can({ type: 'EXECUTION.CANCEL' })) return false;
+    this.#host.actor.send({ type: 'EXECUTION.CANCEL', reason: reason ?? null });
     const cancelled = this.executionContext.cancelExecution();
     this.#logStatus(ExecutionStatus.CANCELLED);
     this.#log?.throwPendingError();
@@ -237,7 +236,7 @@ export class ComprehensiveExecutionManager {
     this.#assertLive();
     const id = requireId(stepId, 'startStep stepId');
     const name = requireId(stepName, 'startStep stepName');
-    this.#startStepActor({ stepId: id, stepName: name, mode: 'manual' });
+    this.#host.startStep({ stepId: id, stepName: name, mode: 'manual' });
   }
 
   /**
@@ -251,21 +250,21 @@ export class ComprehensiveExecutionManager {
     const success = parsed.success ?? true;
     const percentage = clampPercentage(parsed.progressPercentage ?? (success ? 100 : undefined));
     const error = success ? null : serializeError(options.error ?? new Error(`Step "${id}" failed`));
-    const active = this.#actor.getSnapshot().context.active[id];
+    const active = this.#host.actor.getSnapshot().context.active[id];
     if (active !== undefined) {
       if (active.mode !== 'manual') {
         throw new ExecutionError(ErrorCode.InvalidState, `Step "${id}" is run by an executor; it completes when the executor settles`);
       }
       if (percentage !== undefined) this.#steps.setFinalPercentage(id, percentage);
-      if (success) this.#send({ type: 'STEP.COMPLETE', stepId: id, output: options.output, ...(percentage === undefined ? {} : { percentage }) }, 'completeStep');
-      else if (error !== null) this.#send({ type: 'STEP.FAIL', stepId: id, error }, 'completeStep');
+      if (success) this.#host.send({ type: 'STEP.COMPLETE', stepId: id, output: options.output, ...(percentage === undefined ? {} : { percentage }) }, 'completeStep');
+      else if (error !== null) this.#host.send({ type: 'STEP.FAIL', stepId: id, error }, 'completeStep');
       this.#log?.throwPendingError();
       return;
     }
     if (percentage !== undefined) this.#steps.setFinalPercentage(id, percentage);
     const stepName = this.progressTracker.getStepProgress(this.executionId, id)?.stepName ?? id;
     // Never started (or unknown after a restore): started and finished in one go.
-    this.#assertRunning('completeStep');
+    this.#host.assertRunning('completeStep');
     this.executionContext.startStep(id);
     this.progressTracker.startStep(this.executionId, id, stepName);
     const record: StepRecord = {
@@ -279,7 +278,7 @@ export class ComprehensiveExecutionManager {
       reason: null,
       rollbackCheckpointId: null,
     };
-    this.#send({ type: 'STEP.RECORD', record, output: options.output }, 'completeStep');
+    this.#host.send({ type: 'STEP.RECORD', record, output: options.output }, 'completeStep');
     this.#log?.throwPendingError();
   }
 
@@ -287,8 +286,8 @@ export class ComprehensiveExecutionManager {
   skipStep(stepId: string, reason?: string): void {
     this.#assertLive();
     const id = requireId(stepId, 'skipStep stepId');
-    if (id in this.#actor.getSnapshot().context.active) {
-      this.#send({ type: 'STEP.SKIP', stepId: id, reason: reason ?? null }, 'skipStep');
+    if (id in this.#host.actor.getSnapshot().context.active) {
+      this.#host.send({ type: 'STEP.SKIP', stepId: id, reason: reason ?? null }, 'skipStep');
       this.#log?.throwPendingError();
       return;
     }
@@ -303,7 +302,7 @@ export class ComprehensiveExecutionManager {
       reason: reason ?? null,
       rollbackCheckpointId: null,
     };
-    this.#send({ type: 'STEP.RECORD', record }, 'skipStep');
+    this.#host.send({ type: 'STEP.RECORD', record }, 'skipStep');
     this.#log?.throwPendingError();
   }
 
@@ -315,14 +314,14 @@ export class ComprehensiveExecutionManager {
     this.#assertLive();
     const id = requireId(stepId, 'updateStepProgress stepId');
     const pct = clampPercentage(requireFinite(progressPercentage, 'updateStepProgress progressPercentage')) ?? 0;
-    if (!(id in this.#actor.getSnapshot().context.active)) {
+    if (!(id in this.#host.actor.getSnapshot().context.active)) {
       // Progress of a step that is not running would invent a phantom step.
       throw new ExecutionError(ErrorCode.InvalidState, `updateStepProgress: step "${id}" is not running`, {
         details: { stepId: id },
       });
     }
     this.progressTracker.updateStepProgress(this.executionId, id, pct, message);
-    this.#actor.send({ type: 'STEP.PROGRESS', stepId: id, percentage: pct, message: message ?? null });
+    this.#host.actor.send({ type: 'STEP.PROGRESS', stepId: id, percentage: pct, message: message ?? null });
     this.variableManager.setVariable(progressVariableName(id, 'percentage'), pct, {
       scope: VariableScope.STEP,
       varType: VariableType.SYSTEM,
@@ -355,7 +354,7 @@ export class ComprehensiveExecutionManager {
     const parsed = isEmpty(options) ? {} : parseInput(stepRunOptionsSchema, options, 'executeStepWithRecovery options');
     const previous = this.#steps.records.get(id);
     if (previous !== undefined && (previous.status === 'completed' || previous.status === 'skipped')) return true;
-    const active = this.#actor.getSnapshot().context.active[id];
+    const active = this.#host.actor.getSnapshot().context.active[id];
     if (active !== undefined && (active.mode !== 'executor' || this.#steps.isAwaited(id))) {
       throw new ExecutionError(ErrorCode.InvalidState, `executeStepWithRecovery: step "${id}" is already running`, {
         details: { stepId: id },
@@ -371,7 +370,7 @@ export class ComprehensiveExecutionManager {
       try {
         const interrupted = this.#past.takeInterrupted(id);
         // A step that was running when its process died runs again, told so.
-        this.#startStepActor({
+        this.#host.startStep({
           stepId: id,
           stepName: name,
           mode: 'executor',
@@ -407,7 +406,7 @@ export class ComprehensiveExecutionManager {
 
   /** Whether the step's actor is in `recovering`. */
   isStepRecovering(stepId: string): boolean {
-    return this.#actor.getSnapshot().context.recovering.includes(stepId);
+    return this.#host.actor.getSnapshot().context.recovering.includes(stepId);
   }
 
   // ---- checkpoints ---------------------------------------------------------
@@ -422,7 +421,7 @@ export class ComprehensiveExecutionManager {
       formatVersion: ENGINE_CHECKPOINT_FORMAT_VERSION,
       // The context copies and validates extensions in one walk (undefined
       // fields dropped), so the snapshot and progress go in as they are.
-      actor: this.#actor.getPersistedSnapshot() as unknown as EngineCheckpointData['actor'],
+      actor: this.#host.actor.getPersistedSnapshot() as unknown as EngineCheckpointData['actor'],
       steps: Object.fromEntries(this.#steps.records),
       outputs: Object.fromEntries([...this.#steps.outputs].map(([id, output]) => [id, toJsonValue(output)])),
       progress: this.progressTracker.exportProgress(this.executionId),
@@ -474,7 +473,7 @@ export class ComprehensiveExecutionManager {
   /** The status report (SPEC's `ExecutionStatusReport`). Answers after shutdown too. */
   getExecutionStatus(): ExecutionStatusReport {
     if (this.#finalReport !== null) return structuredClone(this.#finalReport);
-    const snapshot = this.#actor.getSnapshot();
+    const snapshot = this.#host.actor.getSnapshot();
     return buildStatusReport({
       status: statusOf(snapshot.value),
       activeRecoveries: snapshot.context.recovering.length,
@@ -486,7 +485,7 @@ export class ComprehensiveExecutionManager {
 
   /** The live execution actor (for inspection and tests). */
   get actor(): ExecutionActor {
-    return this.#actor;
+    return this.#host.actor;
   }
 
   // ---- resources -----------------------------------------------------------
@@ -496,7 +495,7 @@ export class ComprehensiveExecutionManager {
     if (this.#shutDown) return;
     this.recoveryManager.cleanup();
     // Steps in flight keep their executors: a pending retry must still find it.
-    this.#runtime.retain(Object.keys(this.#actor.getSnapshot().context.active));
+    this.#runtime.retain(Object.keys(this.#host.actor.getSnapshot().context.active));
     this.#steps.clearFinalPercentages();
   }
 
@@ -505,7 +504,7 @@ export class ComprehensiveExecutionManager {
     if (this.#shutDown) return;
     this.#finalReport = this.getExecutionStatus();
     this.#shutDown = true;
-    this.#actor.stop();
+    this.#host.stop();
     for (const unsubscribe of this.#unsubscribers.splice(0)) unsubscribe();
     const awaited = this.#steps.awaitedSteps().length > 0;
     const cancelled = awaited ? serializeError(new ExecutionError(ErrorCode.ManagerShutDown, 'The manager was shut down')) : null;
@@ -521,105 +520,6 @@ export class ComprehensiveExecutionManager {
     if (this.#shutDown) {
       throw new ExecutionError(ErrorCode.ManagerShutDown, `The manager of execution "${this.executionId}" was shut down`);
     }
-  }
-
-  #send(event: Parameters<ExecutionActor['send']>[0], operation: string): void {
-    const snapshot = this.#actor.getSnapshot();
-    if (!snapshot.can(event)) {
-      throw new ExecutionError(
-        ErrorCode.InvalidState,
-        `${operation}: not allowed while the execution is ${statusOf(snapshot.value)}`,
-        { details: { operation, status: statusOf(snapshot.value) } },
-      );
-    }
-    this.#actor.send(event);
-    if (this.#actorError !== null) {
-      const error = this.#actorError;
-      this.#actorError = null;
-      throw new ExecutionError(ErrorCode.InvalidState, `${operation}: the execution actor failed`, { cause: error });
-    }
-  }
-
-  /** A status check instead of snapshot.can(): steps start on the per-step hot path. */
-  #assertRunning(operation: string): void {
-    const status = statusOf(this.#actor.getSnapshot().value);
-    if (status !== ExecutionStatus.RUNNING) {
-      throw new ExecutionError(ErrorCode.InvalidState, `${operation}: not allowed while the execution is ${status}`, {
-        details: { operation, status },
-      });
-    }
-  }
-
-  #startStepActor(start: {
-    stepId: string;
-    stepName: string;
-    mode: 'manual' | 'executor';
-    timeoutMs?: number | null;
-    attempt?: number;
-    resumed?: boolean;
-  }): void {
-    const snapshot = this.#actor.getSnapshot();
-    if (start.stepId in snapshot.context.active) {
-      throw new ExecutionError(ErrorCode.InvalidState, `startStep: step "${start.stepId}" is already running`, {
-        details: { stepId: start.stepId },
-      });
-    }
-    this.#assertRunning('startStep');
-    // Record the start first: the actor runs the executor's synchronous part
-    // inside send(), and its reportProgress must land on a started step.
-    this.#steps.forget(start.stepId);
-    this.executionContext.startStep(start.stepId);
-    this.progressTracker.startStep(this.executionId, start.stepId, start.stepName);
-    this.#actor.send({ type: 'STEP.START', ...start });
-    if (!(start.stepId in this.#actor.getSnapshot().context.active) && !this.#steps.records.has(start.stepId)) {
-      // A progress handler stopped the execution between the checks above
-      // and the actor's turn: the step never started; its caller must not wait.
-      this.#steps.release(start.stepId, {
-        ...emptyRecord(start.stepId),
-        stepName: start.stepName,
-        reason: 'The execution stopped before the step started',
-      });
-    }
-    // Needs no commit of its own: it rides with the step's outcome, or is
-    // committed on the next tick when the step takes longer than that.
-    this.#log?.stepStarted(start.stepId, start.stepName, start.attempt ?? 1);
-  }
-
-  #startActor(snapshot: EngineCheckpointData['actor'] | undefined): ExecutionActor {
-    const actor = createActor(sharedExecutionLogic, {
-      input: { executionId: this.executionId, pipelineId: this.pipelineId },
-      clock: this.clock,
-      ...(snapshot === undefined ? {} : { snapshot: snapshot as never }),
-      ...(this.#inspect === undefined ? {} : { inspect: this.#inspect }),
-    });
-    // No error may reach the root unobserved: XState would exit the process.
-    actor.subscribe({
-      error: (error) => {
-        this.#actorError = error;
-      },
-    });
-    actor.on('step.finished', (event) => {
-      this.#onStepFinished(event);
-    });
-    actor.on('step.status', (event) => {
-      this.#steps.applyStatus(event, this.#actor.getSnapshot().context.active[event.stepId]?.stepName ?? event.stepId);
-    });
-    bindStepRuntime(actor, this.#runtime);
-    actor.start();
-    return actor;
-  }
-
-  #onStepFinished(event: Extract<ExecutionEmitted, { type: 'step.finished' }>): void {
-    const { record } = event;
-    if (record.recoveredBy === 'rollback' && record.status === 'completed' && !this.#replayingRollback) {
-      // The restore replaces the actor that is emitting right now: run it
-      // once this event has been processed.
-      queueMicrotask(() => {
-        this.#finishRollback(record, event.output);
-      });
-      return;
-    }
-    this.#steps.apply(record, event.output);
   }
 
   /** Journals a status change; `withNextCommit` when the caller's checkpoint commits it in the same call. */
@@ -640,8 +540,7 @@ export class ComprehensiveExecutionManager {
     if (log === undefined) return;
     log.muted = true;
     try {
-      this.#actor.stop();
-      this.#actor = this.#startActor(undefined);
+      this.#host.restart();
       this.#steps.replace({}, {});
     } finally {
       log.muted = false;
@@ -653,70 +552,12 @@ export class ComprehensiveExecutionManager {
 
   #resumeTarget(): ResumeTarget {
     return {
-      actor: this.#actor,
+      actor: this.#host.actor,
       executionId: this.executionId,
       executionContext: this.executionContext,
       progressTracker: this.progressTracker,
       variableManager: this.variableManager,
     };
-  }
-
-  #finishRollback(record: StepRecord, output: unknown): void {
-    if (this.#shutDown) return;
-    let restored = false;
-    this.#rollingBackStepId = record.stepId;
-    try {
-      restored = record.rollbackCheckpointId !== null && this.restoreCheckpoint(record.rollbackCheckpointId);
-    } catch (error) {
-      record = { ...record, status: 'failed', error: serializeError(toError(error)) };
-    } finally {
-      this.#rollingBackStepId = null;
-    }
-    const final: StepRecord = restored ? record : { ...record, status: 'failed', recoveredBy: null };
-    // Record the step into the restored actor, so counts and progress agree.
-    if (this.#actor.getSnapshot().can({ type: 'STEP.RECORD', record: final })) {
-      // The replayed record comes back as 'step.finished': apply it, do not roll back again.
-      this.#replayingRollback = true;
-      try {
-        this.#actor.send({ type: 'STEP.RECORD', record: final, output });
-      } finally {
-        this.#replayingRollback = false;
-      }
-    } else {
-      this.#steps.apply(final, output);
-    }
-  }
-
-  #rebuildFrom(checkpoint: Checkpoint): void {
-    const engine = readEngineCheckpoint(checkpoint.extensions);
-    // A restore resets the retry counts of every step known before it, not only those it keeps.
-    const knownBefore = [...this.#steps.records.keys(), ...Object.keys(this.#actor.getSnapshot().context.active)];
-    this.#actor.stop();
-    this.#steps.replace(engine?.steps ?? {}, engine?.outputs ?? {});
-    if (engine === undefined) {
-      this.#actor = this.#startActor(undefined);
-      replayStatus(this.#actor, checkpoint.status, checkpoint.metrics.stepsTotal);
-    } else {
-      this.progressTracker.importProgress(engine.progress);
-      this.#actor = this.#startActor(engine.actor);
-    }
-    const active = this.#actor.getSnapshot().context.active;
-    for (const stepId of this.#steps.awaitedSteps()) {
-      this.recoveryManager.resetRetryCount(stepId);
-      if (stepId in active || stepId === this.#rollingBackStepId) continue;
-      // The step's run was rolled back past its start: its caller learns it did not complete.
-      this.#steps.release(stepId, { ...emptyRecord(stepId), reason: 'Rolled back by a checkpoint restore' });
-    }
-    for (const stepId of this.#steps.records.keys()) this.recoveryManager.resetRetryCount(stepId);
-    for (const stepId of knownBefore) this.recoveryManager.resetRetryCount(stepId);
-    // "Recovering" follows the restored actors.
-    for (const stepId of knownBefore) this.recoveryManager.setStepRecovering(stepId, false);
-    for (const stepId of this.#actor.getSnapshot().context.recovering) this.recoveryManager.setStepRecovering(stepId, true);
-    this.#log?.restored(checkpoint.id);
-    this.progressTracker.emitEvent(this.executionId, ProgressEventType.CHECKPOINT_RESTORED, {
-      message: checkpoint.description ?? 'Checkpoint restored',
-      data: { checkpointId: checkpoint.id },
-    });
   }
 }
 
