@@ -17,12 +17,7 @@ import { ErrorCode, ExecutionError, serializeError } from '../errors.js';
 import type { StepRecord } from '../machines/machine-types.js';
 import { idSchema, parseInput, requireFinite, requireId } from '../validation.js';
 import { ExecutionContext, type Checkpoint } from './context/index.js';
-import {
-  readEngineCheckpoint,
-  toJsonValue,
-  ENGINE_CHECKPOINT_FORMAT_VERSION,
-  type EngineCheckpointData,
-} from './manager/engine-checkpoint.js';
+import { captureEngineCheckpoint, readEngineCheckpoint } from './manager/engine-checkpoint.js';
 import {
   completeStepOptionsSchema,
   managerOptionsSchema,
@@ -267,17 +262,7 @@ export class ComprehensiveExecutionManager {
     this.#host.assertRunning('completeStep');
     this.executionContext.startStep(id);
     this.progressTracker.startStep(this.executionId, id, stepName);
-    const record: StepRecord = {
-      stepId: id,
-      stepName,
-      status: success ? 'completed' : 'failed',
-      attempts: 1,
-      retries: 0,
-      recoveredBy: null,
-      error,
-      reason: null,
-      rollbackCheckpointId: null,
-    };
+    const record: StepRecord = { ...emptyRecord(id), stepName, status: success ? 'completed' : 'failed', attempts: 1, error };
     this.#host.send({ type: 'STEP.RECORD', record, output: options.output }, 'completeStep');
     this.#log?.throwPendingError();
   }
@@ -291,17 +276,7 @@ export class ComprehensiveExecutionManager {
       this.#log?.throwPendingError();
       return;
     }
-    const record: StepRecord = {
-      stepId: id,
-      stepName: id,
-      status: 'skipped',
-      attempts: 0,
-      retries: 0,
-      recoveredBy: null,
-      error: null,
-      reason: reason ?? null,
-      rollbackCheckpointId: null,
-    };
+    const record: StepRecord = { ...emptyRecord(id), status: 'skipped', reason: reason ?? null };
     this.#host.send({ type: 'STEP.RECORD', record }, 'skipStep');
     this.#log?.throwPendingError();
   }
@@ -417,15 +392,7 @@ export class ComprehensiveExecutionManager {
    */
   createCheckpoint(description?: string): Checkpoint {
     this.#assertLive();
-    const engine: EngineCheckpointData = {
-      formatVersion: ENGINE_CHECKPOINT_FORMAT_VERSION,
-      // The context copies and validates extensions in one walk (undefined
-      // fields dropped), so the snapshot and progress go in as they are.
-      actor: this.#host.actor.getPersistedSnapshot() as unknown as EngineCheckpointData['actor'],
-      steps: Object.fromEntries(this.#steps.records),
-      outputs: Object.fromEntries([...this.#steps.outputs].map(([id, output]) => [id, toJsonValue(output)])),
-      progress: this.progressTracker.exportProgress(this.executionId),
-    };
+    const engine = captureEngineCheckpoint(this.#host.actor, this.#steps, this.progressTracker.exportProgress(this.executionId));
     const checkpoint = this.executionContext.createCheckpoint(description, { engine });
     this.#log?.checkpoint(checkpoint);
     this.#log?.throwPendingError();

@@ -47,6 +47,26 @@ export function toJsonValue(value: unknown): JsonValue {
 }
 
 /**
+ * The engine's data as of now: the actor's persisted snapshot, the finished
+ * steps' records and (JSON copies of) their outputs, and the exported
+ * progress. The context copies and validates extensions in one walk
+ * (undefined fields dropped), so the snapshot goes in as XState gives it.
+ */
+export function captureEngineCheckpoint(
+  actor: { getPersistedSnapshot(): unknown },
+  steps: { records: ReadonlyMap<string, StepRecord>; outputs: ReadonlyMap<string, unknown> },
+  progress: JsonValue,
+): EngineCheckpointData {
+  return {
+    formatVersion: ENGINE_CHECKPOINT_FORMAT_VERSION,
+    actor: actor.getPersistedSnapshot() as EngineCheckpointData['actor'],
+    steps: Object.fromEntries(steps.records),
+    outputs: Object.fromEntries([...steps.outputs].map(([id, output]) => [id, toJsonValue(output)])),
+    progress,
+  };
+}
+
+/**
  * Reads the engine data of a checkpoint's extensions; undefined when the
  * checkpoint was made by a bare ExecutionContext (no actor snapshot).
  *
