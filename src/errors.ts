@@ -38,6 +38,8 @@ export const ErrorCode = {
   StoreCorrupt: 'STORE_CORRUPT',
   /** A store was written by a newer schema version. */
   StoreIncompatible: 'STORE_INCOMPATIBLE',
+  /** A worker's write was refused: another worker took its execution over (its lease expired). */
+  LeaseLost: 'LEASE_LOST',
 } as const;
 /** One of {@link ErrorCode}'s values. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

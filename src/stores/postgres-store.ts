@@ -73,7 +73,7 @@ export interface PostgresCheckpointStore extends CheckpointStore {
   /** Resolves once the schema exists and is migrated; rejects with `STORE_INCOMPATIBLE` for a newer one. */
   ready(): Promise<void>;
   /**
-   * `write`, refused with `INVALID_STATE` (details `reason: 'lease_lost'`)
+   * `write`, refused with `LEASE_LOST` (details `reason: 'lease_lost'`)
    * unless every fence still holds: used by workers, so that a worker whose
    * lease was taken over cannot write the execution any more.
    */

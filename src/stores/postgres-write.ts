@@ -101,7 +101,7 @@ interface HeadRow {
 
 function leaseLost(fence: WriteFence): ExecutionError {
   return new ExecutionError(
-    ErrorCode.InvalidState,
+    ErrorCode.LeaseLost,
     `Execution "${fence.executionId}" is no longer leased by worker "${fence.owner}" (claim ${fence.attempt}): another worker took it over, so this write was refused`,
     { details: { executionId: fence.executionId, owner: fence.owner, attempt: fence.attempt, reason: 'lease_lost' } },
   );
@@ -186,7 +186,7 @@ function headOf(head: ExecutionHead): Omit<KnownHead, 'version'> {
  *
  * @throws TransactionFailure wrapping what failed, with the phase; the
  *   original is an ExecutionError for a planning refusal (`INVALID_INPUT`) or
- *   a lost lease (`INVALID_STATE`), a `pg` error otherwise.
+ *   a lost lease (`LEASE_LOST`), a `pg` error otherwise.
  */
 export async function lockedWrite(
   client: PoolClient,

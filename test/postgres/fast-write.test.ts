@@ -155,7 +155,7 @@ describePg('postgres store: the scalar statement of a single execution', () => {
     const pending = store.writeFenced([{ executionId: 'e1', journal: [finished('s1')] }], [fence]);
     await blockedOn(schema);
     await other.query('COMMIT');
-    await expect(pending).rejects.toMatchObject({ code: ErrorCode.InvalidState, details: { executionId: 'e1', owner: 'w1', attempt: 1, reason: 'lease_lost' } });
+    await expect(pending).rejects.toMatchObject({ code: ErrorCode.LeaseLost, details: { executionId: 'e1', owner: 'w1', attempt: 1, reason: 'lease_lost' } });
     const stored = await open(schema).loadExecution('e1');
     expect(stored?.journal.map((e) => e.kind)).toEqual(['step_started']);
     const versions = await sql<{ version: number }>(`SELECT version FROM "${schema}".executions`);

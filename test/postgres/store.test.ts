@@ -152,7 +152,7 @@ describePg('postgres store: concurrent writers', () => {
     ];
     for (const fence of stale) {
       const error = await rejection(store.writeFenced([{ executionId: 'e1', journal: [finished('s1')] }], [fence]));
-      expect(error).toMatchObject({ code: ErrorCode.InvalidState, details: { executionId: 'e1', reason: 'lease_lost' } });
+      expect(error).toMatchObject({ code: ErrorCode.LeaseLost, details: { executionId: 'e1', reason: 'lease_lost' } });
     }
     expect((await store.loadExecution('e1'))?.journal.map((e) => e.kind)).toEqual(['step_started']);
   });
