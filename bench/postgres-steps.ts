@@ -54,7 +54,11 @@ async function rawInsertMicros(steps: number): Promise<number> {
   return micros;
 }
 
-/** The engine alone: the same loop on the memory store (no database), to see what the database adds. */
+/**
+ * W(executions x steps) on `store`, in µs per step: one execution after the
+ * other, each step committed before the next ('sync'). On the memory store
+ * (no database) it is the engine alone, to see what the database adds.
+ */
 async function memoryMicros(executions: number, steps: number, store: CheckpointStore = createMemoryStore()): Promise<number> {
   const start = performance.now();
   for (let e = 0; e < executions; e++) {
@@ -112,7 +116,7 @@ async function storeMicros(writes: number, entries: JournalEntry[]): Promise<num
   return micros;
 }
 
-/** W(executions x steps): one execution after the other, each step committed before the next ('sync'). */
+/** W(executions x steps) on a fresh PostgreSQL schema, with the commits per step from pg_stat_database. */
 async function engineMicros(
   executions: number,
   steps: number,
@@ -121,15 +125,7 @@ async function engineMicros(
   const store = createPostgresStore({ connectionString: url, schema: freshSchema() });
   await store.ready();
   const before = await commits(stats);
-  const start = performance.now();
-  for (let e = 0; e < executions; e++) {
-    const manager = await openExecution({ executionId: `bench-${e}`, pipelineId: 'bench', store, durability: 'sync' });
-    manager.startExecution(steps);
-    for (let s = 0; s < steps; s++) await manager.executeStepWithRecovery(`step-${s}`, `Step ${s}`, () => output);
-    manager.completeExecution(true);
-    await manager.shutdown();
-  }
-  const micros = ((performance.now() - start) * 1000) / (executions * steps);
+  const micros = await memoryMicros(executions, steps, store);
   // Backends report their counters asynchronously (at most a second late).
   await new Promise((resolve) => setTimeout(resolve, 1100));
   const commitsPerStep = ((await commits(stats)) - before - 1) / (executions * steps);
