@@ -59,7 +59,7 @@ async function rawInsertMicros(steps: number): Promise<number> {
  * other, each step committed before the next ('sync'). On the memory store
  * (no database) it is the engine alone, to see what the database adds.
  */
-async function memoryMicros(executions: number, steps: number, store: CheckpointStore = createMemoryStore()): Promise<number> {
+async function workloadMicros(executions: number, steps: number, store: CheckpointStore = createMemoryStore()): Promise<number> {
   const start = performance.now();
   for (let e = 0; e < executions; e++) {
     const manager = await openExecution({ executionId: `bench-${e}`, pipelineId: 'bench', store, durability: 'sync' });
@@ -125,7 +125,7 @@ async function engineMicros(
   const store = createPostgresStore({ connectionString: url, schema: freshSchema() });
   await store.ready();
   const before = await commits(stats);
-  const micros = await memoryMicros(executions, steps, store);
+  const micros = await workloadMicros(executions, steps, store);
   // Backends report their counters asynchronously (at most a second late).
   await new Promise((resolve) => setTimeout(resolve, 1100));
   const commitsPerStep = ((await commits(stats)) - before - 1) / (executions * steps);
@@ -201,8 +201,8 @@ try {
   // Warm-up (JIT, connections, catalog caches).
   await engineMicros(20, 10, stats);
   await rawInsertMicros(500);
-  await memoryMicros(50, 10);
-  await memoryMicros(50, 10, asyncMemoryStore());
+  await workloadMicros(50, 10);
+  await workloadMicros(50, 10, asyncMemoryStore());
   const entries = await oneStepsEntries();
   await storeMicros(200, entries);
 
@@ -215,8 +215,8 @@ try {
   const asyncMemory: number[] = [];
   let writes: PostgresStoreStats = { optimistic: 0, solo: 0, locked: 0 };
   for (let r = 0; r < rounds; r++) {
-    memory.push(await memoryMicros(200, 10));
-    asyncMemory.push(await memoryMicros(200, 10, asyncMemoryStore()));
+    memory.push(await workloadMicros(200, 10));
+    asyncMemory.push(await workloadMicros(200, 10, asyncMemoryStore()));
     raw.push(await rawInsertMicros(2000));
     storeOnly.push(await storeMicros(2000, entries));
     const result = await engineMicros(200, 10, stats);
