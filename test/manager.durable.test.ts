@@ -272,7 +272,7 @@ describe('a manager with a store', () => {
     await manager.executeStepWithRecovery('a', 'A', () => 1);
     await manager.executeStepWithRecovery('b', 'B', () => 2);
     expect(commits).toHaveLength(3);
-    expect(commits[1]?.[0]?.journal?.map((entry) => entry.kind)).toEqual(['step_started', 'step_finished']);
+    expect(commits[1]?.[0]?.journal?.map((entry) => entry.kind)).toEqual(['step_finished']);
 
     manager.completeExecution(true);
     expect(commits).toHaveLength(4);

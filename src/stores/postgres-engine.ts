@@ -58,6 +58,8 @@ export class PostgresEngine {
   readonly #clock: Clock;
   readonly #retryWindowMs: number;
   #ready: Promise<void> | null = null;
+  /** Set once the schema is migrated: a write then need not await `ready()`. */
+  #migrated = false;
   readonly #queue: PendingWrite[] = [];
   readonly stats: PostgresStoreStats = { optimistic: 0, solo: 0, locked: 0 };
   /** What this store last saw of each execution: lets most writes skip the locking round trips. */
@@ -80,6 +82,7 @@ export class PostgresEngine {
     this.#ready ??= this.#retrying('migrate the schema', async () => {
       const client = await this.#pool.connect();
       await this.#run(client, () => migrate(client, this.sql, this.#schema, () => isoNow(this.#clock)));
+      this.#migrated = true;
     }).catch((error: unknown) => {
       this.#ready = null;
       throw error;
@@ -132,7 +135,12 @@ export class PostgresEngine {
     });
   }
 
-  /** Queues a write; writes queued in the same tick commit together in one transaction (group commit). */
+  /**
+   * Queues a write. Writes queued in the same turn (before the microtasks
+   * run out: executions that a commit released all write their next step
+   * then) commit together in one transaction, and so do writes that arrive
+   * while one is under way (group commit).
+   */
   write(batches: ValidBatch[], fences: readonly WriteFence[]): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ batches, fences, resolve, reject });
@@ -178,12 +186,13 @@ export class PostgresEngine {
   }
 
   async #commit(batches: readonly ValidBatch[], fences: readonly WriteFence[]): Promise<void> {
-    await this.ready();
+    // Awaiting even a settled promise costs a turn of the microtask queue per write.
+    if (!this.#migrated) await this.ready();
     const doing = `write ${batches.length} batch${batches.length === 1 ? '' : 'es'}`;
     // Set when a COMMIT went unanswered: its fate is unknown, it may have landed and must not land twice.
     let unclear: { proof: CommitProof | null } | null = null;
     await this.#retrying(doing, async () => {
-      const client = await this.#writer.acquire();
+      const client = this.#writer.held() ?? (await this.#writer.acquire());
       let failure: Error | undefined;
       try {
         if (unclear !== null) {

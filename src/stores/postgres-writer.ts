@@ -28,6 +28,11 @@ export class WriterConnection {
     this.#pool = pool;
   }
 
+  /** The held connection when it is usable, without waiting a turn; otherwise null (then {@link acquire}). */
+  held(): PoolClient | null {
+    return this.#broken === undefined ? this.#client : null;
+  }
+
   /** The held connection, or a new one from the pool when none is held or it broke. */
   async acquire(): Promise<PoolClient> {
     if (this.#client !== null && this.#broken === undefined) return this.#client;

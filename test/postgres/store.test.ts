@@ -5,7 +5,7 @@
  * and resume through openExecution.
  */
 import pg from 'pg';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import { ErrorCode, ExecutionError } from '../../src/errors.js';
 import { openExecution } from '../../src/services/open-execution.js';
 import { POSTGRES_SCHEMA_VERSION } from '../../src/stores/postgres-migrations.js';
@@ -121,7 +121,25 @@ describePg('postgres store: concurrent writers', () => {
     expect(b.stats()).toEqual({ optimistic: 2, solo: 2, locked: 1 });
   });
 
-  it('commits writes of one tick together, and a refused one fails alone, naming its own batch', async () => {
+  it('commits the writes made in one turn together: four writes in two turns are two transactions', async () => {
+    const store = open(uniqueSchema('group'));
+    for (const id of ['a', 'b', 'c', 'd']) await store.write([{ executionId: id, summary: summary(id) }]);
+    const before = store.stats();
+    const queries = vi.spyOn(pg.Client.prototype, 'query');
+    const sameTurn = ['a', 'b'].map((id) => store.write([{ executionId: id, journal: [started('s1')] }]));
+    // Nothing is sent inside the call: the turn's other writes may still come.
+    const sentInsideTheCall = queries.mock.calls.length;
+    // The next turn: the first transaction is on the wire (or back); these two go out together after it.
+    await new Promise((resolve) => setImmediate(resolve));
+    const whileUnderWay = ['c', 'd'].map((id) => store.write([{ executionId: id, journal: [started('s1')] }]));
+    await Promise.all([...sameTurn, ...whileUnderWay]);
+    queries.mockRestore();
+    expect(sentInsideTheCall).toBe(0);
+    expect(store.stats().optimistic - before.optimistic).toBe(2);
+    for (const id of ['a', 'b', 'c', 'd']) expect((await store.loadExecution(id))?.journal.map((e) => e.kind)).toEqual(['step_started']);
+  });
+
+  it('a refused write of a group fails alone, naming its own batch, and the others commit', async () => {
     const store = open(uniqueSchema('group'));
     await store.write([{ executionId: 'a', summary: summary('a') }]);
     const results = await Promise.allSettled([

@@ -159,7 +159,7 @@ export class ExecutionJournal {
     if (this.#summary !== undefined) batch.summary = this.#summary;
     else if (!this.#summarySent) batch.summary = this.#initialSummary();
     if (batch.summary !== undefined) this.#summarySent = true;
-    if (this.#buffer.length > 0) batch.journal = this.#buffer;
+    if (this.#buffer.length > 0) batch.journal = withoutSettledStarts(this.#buffer);
     if (this.#checkpoints.length > 0) {
       batch.checkpoints = this.#checkpoints;
       batch.keepCheckpoints = this.#keepCheckpoints;
@@ -253,6 +253,29 @@ export class ExecutionJournal {
       }
     });
   }
+}
+
+/**
+ * The entries without the starts of steps whose outcome follows in the same
+ * commit. Such a start tells a resume nothing: it only marks a step that was
+ * running when the process died, and the outcome committed with it says the
+ * step finished (its record carries the name and the attempts). A step that
+ * finishes within a tick of starting (most of them) then costs one journal
+ * row instead of two. A start committed before its outcome stays.
+ */
+export function withoutSettledStarts(entries: JournalEntry[]): JournalEntry[] {
+  let settled: Set<string> | undefined;
+  let kept: JournalEntry[] | undefined;
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const entry = entries[i] as JournalEntry;
+    if (entry.kind === 'step_finished') (settled ??= new Set()).add(entry.record.stepId);
+    else if (entry.kind === 'step_started' && settled?.has(entry.stepId) === true) {
+      kept ??= entries.slice(i + 1).reverse();
+      continue;
+    }
+    kept?.push(entry);
+  }
+  return kept === undefined ? entries : kept.reverse();
 }
 
 function asStoreError(error: unknown): ExecutionError {
