@@ -5,6 +5,7 @@
  *
  * - W(200 x 10) in 'sync' mode: µs per step, and the ratio to a raw `pg`
  *   INSERT per step (one commit each) into a journal table of the same shape;
+ * - the least possible: the spawn floor with that INSERT after each step;
  * - commits per step (from pg_stat_database), the figure that bounds a
  *   shared database, and how the store wrote them (its `stats()`);
  * - the engine alone, on the memory store and on an async store (the path
@@ -26,6 +27,7 @@ import { createPostgresStore } from '../src/stores/postgres-store.js';
 import type { PostgresStoreStats } from '../src/stores/postgres-store.js';
 import type { CheckpointStore, JournalEntry, StoreBatch } from '../src/stores/types.js';
 import { startCluster } from '../test/postgres/cluster.js';
+import { floorMicros } from './spawn-floor.js';
 
 const cluster = await startCluster({ fsync: true });
 const url = cluster.connectionString;
@@ -38,19 +40,40 @@ async function commits(client: pg.Client): Promise<number> {
   return Number(result.rows[0]?.n ?? 0);
 }
 
-/** The floor: one INSERT (a step's outcome as JSON) committed per step, on one connection. */
-async function rawInsertMicros(steps: number): Promise<number> {
+/** A fresh table of the journal's shape on its own connection, and an INSERT of one step's outcome into it, committed alone. */
+async function rawInserter(): Promise<{ insert: (execution: number, step: number) => Promise<unknown>; end: () => Promise<void> }> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   const table = `raw_${schemaCounter++}`;
   await client.query(`CREATE TABLE ${table} (execution_id text, seq integer, kind text, payload text, at text, PRIMARY KEY (execution_id, seq))`);
-  const insert = `INSERT INTO ${table} VALUES ($1, $2, $3, $4, $5)`;
+  const text = `INSERT INTO ${table} VALUES ($1, $2, $3, $4, $5)`;
+  return {
+    insert: (execution, step) =>
+      client.query({ name: `raw-${table}`, text, values: [`raw-${execution}`, step, 'step_finished', JSON.stringify({ stepId: `s${step}`, output }), new Date().toISOString()] }),
+    end: () => client.end(),
+  };
+}
+
+/** The issue's floor: one INSERT (a step's outcome as JSON) committed per step, in a tight loop on one connection. */
+async function rawInsertMicros(steps: number): Promise<number> {
+  const raw = await rawInserter();
   const start = performance.now();
-  for (let i = 0; i < steps; i++) {
-    await client.query({ name: `raw-${table}`, text: insert, values: ['raw', i, 'step_finished', JSON.stringify({ stepId: `s${i}`, output }), new Date().toISOString()] });
-  }
+  for (let i = 0; i < steps; i++) await raw.insert(0, i);
   const micros = ((performance.now() - start) * 1000) / steps;
-  await client.end();
+  await raw.end();
+  return micros;
+}
+
+/**
+ * The least a durable step of this design can cost: the spawn floor (an
+ * execution actor spawning one step actor per step, bench/spawn-floor.ts)
+ * with the raw INSERT of each step's outcome awaited before the next step,
+ * in one loop.
+ */
+async function leastMicros(executions: number, steps: number): Promise<number> {
+  const raw = await rawInserter();
+  const micros = await floorMicros(executions, steps, raw.insert);
+  await raw.end();
   return micros;
 }
 
@@ -201,6 +224,7 @@ try {
   // Warm-up (JIT, connections, catalog caches).
   await engineMicros(20, 10, stats);
   await rawInsertMicros(500);
+  await leastMicros(20, 10);
   await workloadMicros(50, 10);
   await workloadMicros(50, 10, asyncMemoryStore());
   const entries = await oneStepsEntries();
@@ -209,6 +233,7 @@ try {
   const rounds = 3;
   const engine: number[] = [];
   const raw: number[] = [];
+  const least: number[] = [];
   const perStep: number[] = [];
   const memory: number[] = [];
   const storeOnly: number[] = [];
@@ -218,6 +243,7 @@ try {
     memory.push(await workloadMicros(200, 10));
     asyncMemory.push(await workloadMicros(200, 10, asyncMemoryStore()));
     raw.push(await rawInsertMicros(2000));
+    least.push(await leastMicros(200, 10));
     storeOnly.push(await storeMicros(2000, entries));
     const result = await engineMicros(200, 10, stats);
     engine.push(result.micros);
@@ -226,9 +252,13 @@ try {
   }
   const e = median(engine);
   const b = median(raw);
+  const l = median(least);
   console.log('case                              engine µs/step   raw INSERT µs/step   ratio   commits/step');
   console.log(
     `${'W(200 x 10) sync'.padEnd(33)} ${e.toFixed(1).padStart(14)} ${b.toFixed(1).padStart(20)} ${(e / b).toFixed(2).padStart(7)}x ${median(perStep).toFixed(2).padStart(14)}`,
+  );
+  console.log(
+    `least possible (spawn floor + raw INSERT per step, one loop): ${l.toFixed(1)} µs/step = ${(l / b).toFixed(2)}x the raw INSERT; the engine is ${(e / l).toFixed(2)}x it`,
   );
   const m = median(memory);
   console.log(`engine alone (memory store): ${m.toFixed(1)} µs/step; the database adds ${(e - m).toFixed(1)} µs/step = ${((e - m) / b).toFixed(2)}x the raw INSERT`);
