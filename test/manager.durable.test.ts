@@ -10,6 +10,7 @@ import {
   createSqliteStore,
   listExecutions,
   openExecution,
+  ProgressTracker,
   resumeExecution,
   SimulatedClock,
   type CheckpointStore,
@@ -301,5 +302,28 @@ describe('a manager with a store', () => {
     expect(stored?.summary.status).toBe('running');
     expect(stored?.journal.map((entry) => entry.kind)).toEqual(['status']);
     expect(stored?.checkpoints.map((entry) => entry.checkpoint.description)).toEqual(['execution_started', 'after the outage']);
+  });
+});
+
+describe('a resume announces nothing an earlier run did', () => {
+  it('an injected tracker with a handler hears the resumed execution\'s new steps only', async () => {
+    const store = createMemoryStore();
+    const first = createComprehensiveExecutionManager({ executionId: 'quiet-1', pipelineId: 'p', store });
+    first.startExecution(2);
+    await first.executeStepWithRecovery('a', 'A', () => 1);
+    await first.flush();
+    // The first process dies here (no shutdown); a second one resumes with its own tracker, already listened to.
+    const tracker = new ProgressTracker();
+    const heard: string[] = [];
+    tracker.addEventHandler((event) => heard.push(`${event.eventType}:${event.stepId ?? ''}`));
+    const second = createComprehensiveExecutionManager({ executionId: 'quiet-1', pipelineId: 'p', store, progressTracker: tracker });
+    expect(second.getExecutionStatus().progress).toMatchObject({ completedSteps: 1, totalSteps: 2 });
+    expect(heard).toEqual([]);
+    expect(tracker.getPerformanceMetrics().eventsEmitted).toBe(0);
+    expect(await second.executeStepWithRecovery('a', 'A', () => 'again')).toBe(true);
+    await second.executeStepWithRecovery('b', 'B', () => 2);
+    second.completeExecution(true);
+    expect(heard).toEqual(['step_started:b', 'step_completed:b', 'execution_completed:', 'checkpoint_created:']);
+    await second.shutdown();
   });
 });

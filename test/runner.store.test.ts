@@ -75,6 +75,8 @@ describe('runPipeline on the SQLite store', () => {
     hang.value = false;
     const second = db.open();
     const resumed = runPipeline(pipeline, { executionId: 'etl-1', store: second });
+    const heard: string[] = [];
+    resumed.on('*', (event) => heard.push(`${event.eventType}${event.stepId === undefined ? '' : `:${event.stepId}`}`));
     const start = await resumed.started;
     expect(start.resumed).toBe(true);
     expect(start.steps.filter((step) => step.status === 'completed').map((step) => step.id).sort()).toEqual(['audit', 'load']);
@@ -85,6 +87,14 @@ describe('runPipeline on the SQLite store', () => {
     expect(calls).toEqual({ load: 1, audit: 1, transform: 2, save: 1 });
     expect(result.outputs).toEqual({ load: { rows: [1, 2, 3] }, audit: 'audited', transform: [10, 20, 30], save: { saved: 3 } });
     expect(result.steps.filter((step) => step.earlier).map((step) => step.id).sort()).toEqual(['audit', 'load']);
+    // Its events tell only what happened in this run: the earlier run's steps are not announced again.
+    expect(heard.filter((event) => event.startsWith('step_'))).toEqual([
+      'step_started:transform',
+      'step_completed:transform',
+      'step_started:save',
+      'step_completed:save',
+    ]);
+    expect(heard.filter((event) => event.startsWith('execution_'))).toEqual(['execution_started', 'execution_completed']);
     // The variable the cancelled attempt wrote survived into the resumed one.
     const [summary] = await second.listExecutions();
     expect(summary).toMatchObject({ executionId: 'etl-1', status: ExecutionStatus.COMPLETED, metadata: { modulePath: '/pipelines/etl.ts' } });

@@ -21,9 +21,19 @@ export interface ReplayTarget {
   progressTracker: ProgressTracker;
 }
 
-/** Brings a fresh actor, the context and the tracker to a journal's steps and `status`. */
+/**
+ * Brings a fresh actor, the context and the tracker to a journal's steps and
+ * `status`. The tracker announces none of it: those events were delivered
+ * in the run where the steps happened.
+ */
 export function replayJournal(target: ReplayTarget, summary: JournalSummary, status: ExecutionStatus): void {
   if (status === ExecutionStatus.PENDING) return;
+  target.progressTracker.replay(() => {
+    replaySteps(target, summary, status);
+  });
+}
+
+function replaySteps(target: ReplayTarget, summary: JournalSummary, status: ExecutionStatus): void {
   const { actor, executionId, executionContext, progressTracker } = target;
   actor.send({ type: 'EXECUTION.START', totalSteps: summary.totalSteps });
   executionContext.start(summary.totalSteps);

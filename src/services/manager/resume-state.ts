@@ -7,7 +7,7 @@
  * @module
  */
 import type { Clock } from '../../clock.js';
-import { ExecutionStatus } from '../../constants.js';
+import { ExecutionStatus, ProgressEventType } from '../../constants.js';
 import { ErrorCode, ExecutionError } from '../../errors.js';
 import type { CheckpointStore, DurabilityMode, StoredExecution } from '../../stores/types.js';
 import type { JsonValue } from '../../validation.js';
@@ -138,5 +138,10 @@ export class ResumeState {
       log.muted = false;
     }
     this.#loaded = null;
+    // The replay announced nothing; this run starting the execution again is news, once.
+    const progress = target.progressTracker.getExecutionProgress(target.executionId);
+    target.progressTracker.emitEvent(target.executionId, ProgressEventType.EXECUTION_STARTED, {
+      data: { totalSteps, progressPercentage: progress?.progressPercentage ?? 0, resumed: true },
+    });
   }
 }

@@ -55,6 +55,8 @@ export class ProgressTracker {
   private readonly contextExecutionId: string | undefined;
   private readonly executions = new Map<string, ExecutionRecord>();
   private readonly bus = new ProgressEventBus();
+  /** While above 0, state changes are made but no event is delivered or counted (see {@link replay}). */
+  private replaying = 0;
   private readonly streams = new Set<ProgressEventStream>();
   private readonly unsubscribeVariables: (() => void)[] = [];
   private sequence = 0;
@@ -233,6 +235,23 @@ export class ProgressTracker {
     return record === undefined ? [] : Array.from(record.steps.values(), toStepProgress);
   }
 
+  /**
+   * Runs `fn`, which brings the tracker to what an earlier run recorded (a
+   * resume replaying a stored journal), without announcing any of it: the
+   * state changes, but no event is delivered or counted, so handlers hear
+   * about a step once, in the run where it happened.
+   *
+   * @internal
+   */
+  replay<T>(fn: () => T): T {
+    this.replaying += 1;
+    try {
+      return fn();
+    } finally {
+      this.replaying -= 1;
+    }
+  }
+
   /** Registers a handler for every event; returns its unsubscribe function. */
   addEventHandler(handler: ProgressEventHandler): () => void {
     this.assertOpen('addEventHandler');
@@ -388,6 +407,7 @@ export class ProgressTracker {
   }
 
   private emitStep(now: number, type: ProgressEventType, record: ExecutionRecord, step: StepRecord, message: string | undefined, extra: Record<string, unknown>): void {
+    if (this.replaying > 0) return;
     // Nobody listens (no handler, no stream): count it, build nothing.
     if (this.bus.handlerCount === 0) {
       this.bus.countUnheard(type);
@@ -401,6 +421,7 @@ export class ProgressTracker {
   }
 
   private emit(now: number, eventType: ProgressEventType, executionId: string, fields: EventFields, data: Record<string, unknown>): void {
+    if (this.replaying > 0) return;
     if (this.bus.handlerCount === 0) this.bus.countUnheard(eventType);
     else this.bus.publish(now, eventType, executionId, fields, data);
   }
