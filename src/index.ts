@@ -265,6 +265,7 @@ export {
   type EnqueueOptions,
   type EnqueueResult,
   type QueueEntry,
+  type StartedExecution,
   type Worker,
   type WorkerOptions,
   type WorkerStats,

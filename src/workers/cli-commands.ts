@@ -14,6 +14,7 @@ import { createPostgresStore } from '../stores/postgres-store.js';
 import type { JsonValue } from '../validation.js';
 import { enqueue } from './queue.js';
 import type { EnqueueResult } from './queue.js';
+import { logExecution } from './worker-log.js';
 import { createWorker } from './worker.js';
 import type { WorkerStats } from './worker.js';
 
@@ -108,6 +109,9 @@ export async function runWorkerCommand(options: WorkerCommandOptions): Promise<W
       ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
       onError: (error, executionId) => {
         log(`worker: ${executionId === null ? '' : `${executionId}: `}${error.message}`);
+      },
+      onStarted: (started) => {
+        logExecution(started, log);
       },
       onFinished: ({ executionId, status }) => {
         log(`worker: ${executionId} ${status}`);

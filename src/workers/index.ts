@@ -5,6 +5,7 @@
  * @module
  */
 export { createWorker, type Worker, type WorkerOptions, type WorkerStats, type WorkerStopOptions } from './worker.js';
+export type { StartedExecution } from './worker-log.js';
 export {
   QueueStatus,
   enqueue,

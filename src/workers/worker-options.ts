@@ -12,6 +12,7 @@ import type { Pipeline, PipelineResult } from '../runner/types.js';
 import type { PostgresCheckpointStore } from '../stores/postgres-store.js';
 import type { DurabilityMode } from '../stores/types.js';
 import { idSchema } from '../validation.js';
+import type { StartedExecution } from './worker-log.js';
 
 /** Options of {@link createWorker}. */
 export interface WorkerOptions {
@@ -69,6 +70,12 @@ export interface WorkerOptions {
   clock?: Clock;
   /** Told about failures the worker survives (database unreachable, a run that could not finish). */
   onError?: (error: Error, executionId: string | null) => void;
+  /**
+   * Told when the worker starts running a claimed execution (attempt 2 and
+   * later resume what an earlier claim left). `run` is its `PipelineRun`:
+   * subscribe with `run.on(...)` for its progress.
+   */
+  onStarted?: (event: StartedExecution) => void;
   /** Told when the worker has finished an execution (the queue row is marked). */
   onFinished?: (event: { executionId: string; status: PipelineResult['status']; attempt: number }) => void;
 }

@@ -171,6 +171,11 @@ class QueueWorker implements Worker {
         ...(this.#options.clock === undefined ? {} : { clock: this.#options.clock }),
       });
       slot.run = run;
+      try {
+        this.#options.onStarted?.({ executionId: claimed.executionId, pipelineId: claimed.pipelineId, attempt: claimed.attempt, run });
+      } catch {
+        // A throwing listener must not stop the run.
+      }
       const result = await run.done;
       // stop() and the heartbeat change the slot while the run is awaited.
       const now: Readonly<Slot> = slot;

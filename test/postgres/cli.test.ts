@@ -46,6 +46,16 @@ describePg('orchestrator enqueue / worker on PostgreSQL', () => {
     worker.interrupt();
     const stopped = await worker.done;
     expect(stopped.code, stopped.stderr).toBe(0);
+    // It tells what it does: each execution started, each step's outcome, each execution finished.
+    for (const id of ['cli-a', 'cli-b']) {
+      const lines = stopped.stderr.split('\n').filter((line) => line.startsWith(`worker: ${id} `));
+      expect(lines[0]).toBe(`worker: ${id} started (pg-log)`);
+      expect(lines).toHaveLength(5);
+      ['s1', 's2', 's3'].forEach((step, i) => {
+        expect(lines[i + 1]).toMatch(new RegExp(`^worker: ${id} ${step} completed in \\d+\\.\\d s$`));
+      });
+      expect(lines.at(-1)).toBe(`worker: ${id} completed`);
+    }
     const ends = readFileSync(log, 'utf8')
       .split('\n')
       .filter((line) => line.includes('"end"'));

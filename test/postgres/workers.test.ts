@@ -11,6 +11,7 @@ import { createMemoryStore } from '../../src/stores/memory-store.js';
 import { createPostgresStore } from '../../src/stores/postgres-store.js';
 import type { PostgresCheckpointStore } from '../../src/stores/postgres-store.js';
 import { enqueue, getQueueEntry, queueCounts } from '../../src/workers/queue.js';
+import { logExecution } from '../../src/workers/worker-log.js';
 import { createWorker } from '../../src/workers/worker.js';
 import type { Worker, WorkerOptions } from '../../src/workers/worker.js';
 import { describePg, PG_URL, sql, uniqueSchema, waitFor } from './helpers.js';
@@ -171,7 +172,15 @@ describePg('workers sharing a queue', () => {
     await waitFor(async () => (await store.loadExecution('t1'))?.journal.some((e) => e.kind === 'step_started' && e.stepId === 's2') === true, 's2 start committed');
     // a's lease runs out while it is stalled; b takes the execution over.
     await sql(`UPDATE "${schema}".queue SET lease_expires_at = now() - interval '1 second' WHERE execution_id = 't1'`);
-    const b = startWorker({ store: openStore(schema), pipelines: [recordingPipeline('takeover', runs, 'b')], workerId: 'b' });
+    const told: string[] = [];
+    const b = startWorker({
+      store: openStore(schema),
+      pipelines: [recordingPipeline('takeover', runs, 'b')],
+      workerId: 'b',
+      onStarted: (started) => {
+        logExecution(started, (line) => told.push(line));
+      },
+    });
     await waitFor(async () => (await getQueueEntry(store, 't1'))?.status === 'completed', 't1 completed by b');
     gate.resolve();
     await waitFor(() => a.active.length === 0, 'a to give up its copy');
@@ -188,6 +197,12 @@ describePg('workers sharing a queue', () => {
     expect(a.stats()).toMatchObject({ completed: 0, released: 0 });
     expect(b.stats()).toMatchObject({ claimed: 1, completed: 1 });
     expect(errors.some((m) => m.includes('no longer leased by worker "a"'))).toBe(true);
+    // What `orchestrator worker` prints for b: a resume, and only the steps it ran.
+    expect(told).toEqual([
+      'worker: t1 resumed (takeover, claim 2: completed steps are not run again)',
+      expect.stringMatching(/^worker: t1 s2 completed in \d+\.\d s$/),
+      expect.stringMatching(/^worker: t1 s3 completed in \d+\.\d s$/),
+    ]);
   });
 
   it('stop() cancels what runs and gives it back; another worker finishes it without re-running completed steps', async () => {
