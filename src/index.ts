@@ -258,12 +258,14 @@ export {
 } from './stores/postgres-store.js';
 export {
   QueueStatus,
+  createQueue,
   createWorker,
   enqueue,
   getQueueEntry,
   queueCounts,
   type EnqueueOptions,
   type EnqueueResult,
+  type Queue,
   type QueueEntry,
   type StartedExecution,
   type Worker,

@@ -6,6 +6,7 @@
  */
 export { createWorker, type Worker, type WorkerOptions, type WorkerStats, type WorkerStopOptions } from './worker.js';
 export type { StartedExecution } from './worker-log.js';
+export { createQueue, type Queue } from './queue-client.js';
 export {
   QueueStatus,
   enqueue,

@@ -10,6 +10,7 @@ import { definePipeline } from '../../src/runner/define.js';
 import { createMemoryStore } from '../../src/stores/memory-store.js';
 import { createPostgresStore } from '../../src/stores/postgres-store.js';
 import type { PostgresCheckpointStore } from '../../src/stores/postgres-store.js';
+import { createQueue } from '../../src/workers/queue-client.js';
 import { enqueue, getQueueEntry, queueCounts } from '../../src/workers/queue.js';
 import { logExecution } from '../../src/workers/worker-log.js';
 import { createWorker } from '../../src/workers/worker.js';
@@ -76,6 +77,19 @@ describePg('enqueue', () => {
     expect(generated).toMatchObject({ created: true, executionId: expect.stringMatching(/^etl-[0-9a-z]{12}$/) as unknown });
     expect(await getQueueEntry(store, 'nope')).toBeNull();
     expect(await queueCounts(store)).toEqual({ queued: 2, running: 0, completed: 0, failed: 0, cancelled: 0 });
+  });
+
+  it('createQueue binds the queue to its store: enqueue(pipelineId, input, { executionId }), get, counts', async () => {
+    const store = openStore(uniqueSchema('queue'));
+    const queue = createQueue(store);
+    expect(await queue.enqueue('etl', { day: 1 }, { executionId: 'etl-1' })).toEqual({ executionId: 'etl-1', created: true });
+    expect(await queue.enqueue('etl', { day: 2 }, { executionId: 'etl-1' })).toEqual({ executionId: 'etl-1', created: false });
+    expect(await queue.get('etl-1')).toMatchObject({ pipelineId: 'etl', input: { day: 1 }, status: 'queued' });
+    expect(await queue.enqueue('etl')).toMatchObject({ created: true });
+    expect(await queue.counts()).toMatchObject({ queued: 2 });
+    expect(() => createQueue(createMemoryStore() as never)).toThrow(expect.objectContaining({ code: ErrorCode.InvalidInput }) as Error);
+    await expect(queue.enqueue('', null)).rejects.toMatchObject({ code: ErrorCode.InvalidInput });
+    expect(await queue.counts()).toMatchObject({ queued: 2 });
   });
 
   it('refuses non-JSON input, empty ids and stores without a queue, with INVALID_INPUT', async () => {
