@@ -150,6 +150,28 @@ describe('commands in process', () => {
     expect(text.out).toMatch(/^work +completed +1 +100%/m);
   });
 
+  it('status of a stored run shows its retries and the time each step took, read back from the store', async () => {
+    const p = project();
+    p.write(
+      'flaky.ts',
+      `import { definePipeline } from '${new URL('../src/index.ts', import.meta.url).pathname}';
+export default definePipeline({ id: 'flaky', steps: [
+  { id: 'wait', run: () => new Promise((resolve) => setTimeout(() => resolve(1), 250)) },
+  { id: 'shaky', retry: { maxAttempts: 3, initialDelayMs: 1 }, run: ({ attempt }) => {
+    if (attempt < 3) throw Object.assign(new Error('ECONNRESET upstream'), { code: 'ECONNRESET' });
+    return 2;
+  } },
+] });
+`,
+    );
+    expect((await runMain(['run', 'flaky.ts', '--execution-id', 'flaky-1'], p.dir)).code).toBe(0);
+    const text = await runMain(['status', 'flaky-1'], p.dir);
+    expect(text.out).toMatch(/^Retries +2 \(in 1 step\)$/m);
+    expect(text.out).toMatch(/^shaky +completed +3 +100%/m);
+    const wait = /^wait +completed +1 +100% +(\d+\.\d) s/m.exec(text.out);
+    expect(Number(wait?.[1])).toBeGreaterThanOrEqual(0.2);
+  });
+
   it('run of an execution that already completed says so and exits 0', async () => {
     const p = project();
     await runMain(['run', 'pipeline.ts', '--execution-id', 'job-2'], p.dir);

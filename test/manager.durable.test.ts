@@ -327,3 +327,34 @@ describe('a resume announces nothing an earlier run did', () => {
     await second.shutdown();
   });
 });
+
+describe('a resume reports the times the steps took', () => {
+  it('a step of 2 s reads back as 2 s in the next process, and so does the execution', async () => {
+    const store = createMemoryStore();
+    const clock = new SimulatedClock(Date.parse('2026-11-26T10:00:00.000Z'));
+    const first = createComprehensiveExecutionManager({ executionId: 'times-1', pipelineId: 'p', store, clock });
+    first.startExecution(3);
+    await first.executeStepWithRecovery('slow', 'Slow', () => {
+      clock.advance(2000);
+      return 'done';
+    });
+    first.skipStep('never', 'not needed');
+    await first.executeStepWithRecovery('quick', 'Quick', () => {
+      clock.advance(500);
+      return 'done';
+    });
+    first.completeExecution(true);
+    await first.flush();
+    expect(first.progressTracker.getStepProgress('times-1', 'slow')?.duration).toBe(2);
+
+    clock.advance(60_000); // the next process opens it a minute later
+    const second = createComprehensiveExecutionManager({ executionId: 'times-1', pipelineId: 'p', store, clock });
+    const step = (id: string) => second.progressTracker.getStepProgress('times-1', id);
+    expect(step('slow')).toMatchObject({ stepName: 'Slow', duration: 2, startTime: '2026-11-26T10:00:00.000Z', endTime: '2026-11-26T10:00:02.000Z' });
+    expect(step('quick')).toMatchObject({ duration: 0.5, endTime: '2026-11-26T10:00:02.500Z' });
+    expect(step('never')).toMatchObject({ status: 'skipped', startTime: null, duration: null });
+    expect(second.getExecutionStatus().metrics).toMatchObject({ startTime: '2026-11-26T10:00:00.000Z', endTime: '2026-11-26T10:00:02.500Z', duration: 2.5 });
+    expect(second.progressTracker.getExecutionProgress('times-1')).toMatchObject({ startTime: '2026-11-26T10:00:00.000Z', endTime: '2026-11-26T10:00:02.500Z' });
+    await second.shutdown();
+  });
+});

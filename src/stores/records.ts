@@ -74,7 +74,13 @@ export const journalEntrySchema = z.discriminatedUnion('kind', [
     attempt: z.number().int().min(1),
     at: isoTimestampSchema,
   }),
-  z.strictObject({ kind: z.literal('step_finished'), record: stepRecordSchema, output: jsonField, at: isoTimestampSchema }),
+  z.strictObject({
+    kind: z.literal('step_finished'),
+    record: stepRecordSchema,
+    output: jsonField,
+    at: isoTimestampSchema,
+    startedAt: isoTimestampSchema.optional(),
+  }),
   z.strictObject({
     kind: z.literal('variable_set'),
     name: idSchema,

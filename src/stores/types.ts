@@ -36,7 +36,8 @@ export interface ExecutionSummary {
 /** A journal entry as the manager writes it. */
 export type JournalEntry =
   | { kind: 'step_started'; stepId: string; stepName: string; attempt: number; at: string }
-  | { kind: 'step_finished'; record: StepRecord; output: JsonValue; at: string }
+  /** `startedAt`: when the step's run began (absent for a step skipped without starting, and in older journals). */
+  | { kind: 'step_finished'; record: StepRecord; output: JsonValue; at: string; startedAt?: string }
   | {
       kind: 'variable_set';
       name: string;

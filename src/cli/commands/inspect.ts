@@ -48,7 +48,7 @@ export async function statusCommand(command: ParsedCommand, io: CliIo): Promise<
         io.stdout.write(`${JSON.stringify(report)}\n`);
       } else {
         const steps = manager.progressTracker.getAllStepProgress(executionId);
-        print(io, reportLines(report, steps, (stepId) => manager.getStepRecord(stepId)?.attempts ?? null));
+        print(io, reportLines(report, steps, (stepId) => manager.getStepRecord(stepId)));
       }
     } finally {
       await manager.shutdown();

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { StepRecord } from '../../machines/machine-types.js';
 import type { PipelineResult } from '../../runner/index.js';
 import type { ExecutionStatusReport } from '../../services/manager/status-report.js';
 import type { StepProgress } from '../../services/progress/index.js';
@@ -30,9 +31,15 @@ export function resultLines(result: PipelineResult, paint: Paint): string[] {
   return [...table(['STEP', 'STATUS', 'ATTEMPTS', 'DURATION', 'NOTE'], rows), '', colour(verdict)];
 }
 
-/** The `status` command's text. */
-export function reportLines(report: ExecutionStatusReport, steps: readonly StepProgress[], attempts: (stepId: string) => number | null): string[] {
-  const { progress, metrics, recovery } = report;
+/**
+ * The `status` command's text. Retries are counted from the steps' stored
+ * records (the report's recovery figures are those of the process that
+ * reads it, which ran nothing).
+ */
+export function reportLines(report: ExecutionStatusReport, steps: readonly StepProgress[], recordOf: (stepId: string) => StepRecord | undefined): string[] {
+  const { progress, metrics } = report;
+  const retried = steps.map((step) => recordOf(step.stepId)?.retries ?? 0).filter((retries) => retries > 0);
+  const retries = retried.reduce((sum, n) => sum + n, 0);
   const lines = [
     `Execution   ${report.executionId}`,
     `Pipeline    ${report.pipelineId}`,
@@ -41,14 +48,14 @@ export function reportLines(report: ExecutionStatusReport, steps: readonly StepP
     `Started     ${metrics.startTime ?? '-'}`,
     `Ended       ${metrics.endTime ?? '-'}`,
     `Duration    ${seconds(metrics.duration)}`,
-    `Errors      ${recovery.totalErrors}`,
+    `Retries     ${retries}${retries === 0 ? '' : ` (in ${retried.length} step${retried.length === 1 ? '' : 's'})`}`,
     `Checkpoints ${report.checkpoints}`,
   ];
   if (steps.length > 0) {
     const rows = steps.map((step) => [
       step.stepId,
       step.status,
-      String(attempts(step.stepId) ?? '-'),
+      String(recordOf(step.stepId)?.attempts ?? '-'),
       percent(step.progressPercentage).trim(),
       seconds(step.duration),
       step.errorMessage ?? step.metadata.skipReason ?? step.metadata.lastMessage ?? '',

@@ -8,7 +8,7 @@
  */
 import { createActor, type Actor } from 'xstate';
 import { bindStepRuntime, sharedExecutionLogic } from '../../actors/step-logic.js';
-import type { Clock } from '../../clock.js';
+import { isoNow, type Clock } from '../../clock.js';
 import { ExecutionStatus, ProgressEventType } from '../../constants.js';
 import { ErrorCode, ExecutionError, serializeError, toError } from '../../errors.js';
 import type { executionMachine, ExecutionEmitted, StepStartOptions } from '../../machines/execution.machine.js';
@@ -109,7 +109,7 @@ export class ExecutionActorHost {
    * @throws ExecutionError INVALID_STATE when the step is running already or the execution is not.
    */
   startStep(start: StepStartOptions): void {
-    const { steps, executionContext, progressTracker, executionId, log } = this.#options;
+    const { steps, executionContext, progressTracker, executionId, log, clock } = this.#options;
     if (start.stepId in this.#actor.getSnapshot().context.active) {
       throw new ExecutionError(ErrorCode.InvalidState, `startStep: step "${start.stepId}" is already running`, {
         details: { stepId: start.stepId },
@@ -119,6 +119,8 @@ export class ExecutionActorHost {
     // Record the start first: the actor runs the executor's synchronous part
     // inside send(), and its reportProgress must land on a started step.
     steps.forget(start.stepId);
+    // Taken now: a synchronous executor has run by the time send() returns.
+    const startedAt = isoNow(clock);
     executionContext.startStep(start.stepId);
     progressTracker.startStep(executionId, start.stepId, start.stepName);
     this.#actor.send({ type: 'STEP.START', ...start });
@@ -133,7 +135,7 @@ export class ExecutionActorHost {
     }
     // Needs no commit of its own: it rides with the step's outcome, or is
     // committed on the next tick when the step takes longer than that.
-    log?.stepStarted(start.stepId, start.stepName, start.attempt ?? 1);
+    log?.stepStarted(start.stepId, start.stepName, start.attempt ?? 1, startedAt);
   }
 
   /** Replaces the actor with a fresh one (a cancelled execution reopening). */

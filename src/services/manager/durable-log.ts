@@ -37,6 +37,8 @@ export class DurableLog {
   readonly #stepCommits = new Map<string, Promise<void>>();
   /** A store error raised inside an actor event; rethrown by the call that caused it. */
   #storeError: Error | null = null;
+  /** When each running step's run began: its outcome carries it, so a resume knows the step's duration. */
+  readonly #startedAt = new Map<string, string>();
 
   constructor(options: DurableLogOptions) {
     this.#options = options;
@@ -70,9 +72,11 @@ export class DurableLog {
     this.journal.muted = value;
   }
 
-  /** A step started: committed with the step's outcome, or on the next tick. */
-  stepStarted(stepId: string, stepName: string, attempt: number): void {
-    this.journal.defer({ kind: 'step_started', stepId, stepName, attempt, at: isoNow(this.#options.clock) });
+  /** A step started at `at` (ISO): committed with the step's outcome, or on the next tick. */
+  stepStarted(stepId: string, stepName: string, attempt: number, at: string): void {
+    if (this.journal.muted) return;
+    this.#startedAt.set(stepId, at);
+    this.journal.defer({ kind: 'step_started', stepId, stepName, attempt, at });
   }
 
   /**
@@ -83,6 +87,8 @@ export class DurableLog {
    */
   stepFinished(record: StepRecord, output: unknown, awaited: boolean): void {
     if (this.journal.muted) return;
+    const startedAt = this.#startedAt.get(record.stepId);
+    this.#startedAt.delete(record.stepId);
     let commit: Promise<void> | undefined;
     try {
       commit = this.journal.commit({
@@ -90,6 +96,7 @@ export class DurableLog {
         record,
         output: record.status === 'completed' ? toJsonValue(output) : null,
         at: isoNow(this.#options.clock),
+        ...(startedAt === undefined ? {} : { startedAt }),
       });
     } catch (error) {
       if (awaited) {

@@ -79,6 +79,28 @@ export function restoreJournalTimes(executionContext: ExecutionContext, summary:
   });
 }
 
+/**
+ * The replay ran now; the finished steps' times in the tracker become those
+ * the journal recorded, so a resumed (or merely opened) execution reports
+ * the durations its steps really took, not zero. With `execution`, the
+ * execution's own start and end times too (a resume; a cancelled run
+ * started again keeps the new start).
+ */
+export function restoreStepTimes(target: ReplayTarget, summary: JournalSummary, options: { execution: boolean }): void {
+  const { progressTracker, executionId } = target;
+  if (summary.records.size === 0 && !options.execution) return;
+  const state = progressTracker.exportProgress(executionId);
+  const steps = state.steps.map((step) => {
+    const times = summary.times.get(step.stepId);
+    const stepName = summary.records.get(step.stepId)?.stepName ?? step.stepName;
+    if (times === undefined) return { ...step, stepName };
+    // A step skipped without starting has no start, and so no duration.
+    return { ...step, stepName, startTime: times.startedAt, endTime: times.endedAt };
+  });
+  const execution = options.execution && summary.startedAt !== null ? { startTime: summary.startedAt, endTime: summary.endedAt ?? state.endTime } : {};
+  progressTracker.importProgress({ ...state, ...execution, steps });
+}
+
 /** Brings a fresh actor to the status of a checkpoint that carries no snapshot. */
 export function replayStatus(actor: ExecutionActor, status: ExecutionStatus, totalSteps: number): void {
   if (status === ExecutionStatus.PENDING) return;

@@ -13,7 +13,7 @@ import type { CheckpointStore, DurabilityMode, StoredExecution } from '../../sto
 import type { JsonValue } from '../../validation.js';
 import type { VariableManager } from '../variables/index.js';
 import { DurableLog } from './durable-log.js';
-import { replayJournal, restoreJournalTimes, type ReplayTarget } from './replay.js';
+import { replayJournal, restoreJournalTimes, restoreStepTimes, type ReplayTarget } from './replay.js';
 import { summarizeJournal, type InterruptedStep, type JournalSummary } from './resume.js';
 
 /** How a manager opens its durable log. */
@@ -105,6 +105,7 @@ export class ResumeState {
       target.variableManager.importState(summary.variables);
       replayJournal(target, summary, summary.status);
       restoreJournalTimes(target.executionContext, summary);
+      if (summary.status !== ExecutionStatus.PENDING) restoreStepTimes(target, summary, { execution: true });
       for (const [stepId, step] of summary.interrupted) this.#interrupted.set(stepId, step);
       this.#loaded = summary;
       this.#resumed = true;
@@ -134,6 +135,7 @@ export class ResumeState {
         metrics: { ...state.metrics, startTime: null, endTime: null, duration: null, stepsCompleted: 0, stepsFailed: 0, stepsSkipped: 0 },
       });
       replayJournal(target, { ...summary, totalSteps }, ExecutionStatus.RUNNING);
+      restoreStepTimes(target, summary, { execution: false });
     } finally {
       log.muted = false;
     }

@@ -24,6 +24,13 @@ export interface InterruptedStep {
   attempt: number;
 }
 
+/** When a finished step's latest run began and ended, as the journal recorded it. */
+export interface StepTimes {
+  /** Null when the journal does not say (a step skipped without starting, an older journal). */
+  startedAt: string | null;
+  endedAt: string;
+}
+
 /** What a stored execution's journal adds up to. */
 export interface JournalSummary {
   status: ExecutionStatus;
@@ -31,6 +38,8 @@ export interface JournalSummary {
   /** Latest outcome per step, in the order the steps first finished. */
   records: Map<string, StepRecord>;
   outputs: Map<string, JsonValue>;
+  /** Times of the steps in `records` that finished after the last restore. */
+  times: Map<string, StepTimes>;
   interrupted: Map<string, InterruptedStep>;
   /** The variables as the journal left them. */
   variables: VariableState;
@@ -43,6 +52,7 @@ export interface JournalSummary {
 export function summarizeJournal(stored: StoredExecution, pipelineId: string): JournalSummary {
   const records = new Map<string, StepRecord>();
   const outputs = new Map<string, JsonValue>();
+  const times = new Map<string, StepTimes>();
   const interrupted = new Map<string, InterruptedStep>();
   let globals: Record<string, { value: JsonValue; metadata: VariableMetadata }> = {};
   let contexts: Record<string, Record<string, { value: JsonValue; metadata: VariableMetadata }>> = {};
@@ -60,6 +70,7 @@ export function summarizeJournal(stored: StoredExecution, pipelineId: string): J
       case 'step_finished':
         interrupted.delete(entry.record.stepId);
         records.set(entry.record.stepId, entry.record);
+        times.set(entry.record.stepId, { startedAt: entry.startedAt ?? null, endedAt: entry.at });
         if (entry.record.status === 'completed') outputs.set(entry.record.stepId, entry.output);
         else outputs.delete(entry.record.stepId);
         break;
@@ -86,6 +97,7 @@ export function summarizeJournal(stored: StoredExecution, pipelineId: string): J
         const engine = readEngineCheckpoint(checkpoint.extensions);
         records.clear();
         outputs.clear();
+        times.clear();
         interrupted.clear();
         for (const [stepId, record] of Object.entries(engine?.steps ?? {})) records.set(stepId, record);
         for (const [stepId, output] of Object.entries(engine?.outputs ?? {})) outputs.set(stepId, output);
@@ -105,6 +117,7 @@ export function summarizeJournal(stored: StoredExecution, pipelineId: string): J
     totalSteps: typeof total === 'number' && Number.isInteger(total) && total >= 0 ? total : records.size,
     records,
     outputs,
+    times,
     interrupted,
     variables: { formatVersion: 1, pipelineId, variables: globals, templates, dependencies, contexts },
     startedAt,
