@@ -172,6 +172,24 @@ export default definePipeline({ id: 'flaky', steps: [
     expect(Number(wait?.[1])).toBeGreaterThanOrEqual(0.2);
   });
 
+  it('restore rolls a stored run back to a checkpoint; status shows the steps to run again, resume runs them', async () => {
+    const p = project();
+    expect((await runMain(['run', 'pipeline.ts', '--execution-id', 'job-r'], p.dir)).code).toBe(0);
+    const checkpoints = JSON.parse((await runMain(['checkpoints', 'job-r', '--json'], p.dir)).out) as { id: string; description: string }[];
+    const started = checkpoints.find((checkpoint) => checkpoint.description === 'execution_started');
+    const restored = await runMain(['restore', 'job-r', started?.id ?? ''], p.dir);
+    expect(restored.code).toBe(0);
+    expect(restored.out).toContain(`Execution job-r rolled back to checkpoint ${started?.id ?? ''}`);
+    expect(restored.out).toContain('Continue it with: orchestrator resume job-r');
+    const status = await runMain(['status', 'job-r'], p.dir);
+    expect(status.out).toMatch(/^Status +cancelled$/m);
+    expect(status.out).toMatch(/^work +cancelled +0 +.*Rolled back to checkpoint "execution_started"$/m);
+    const resumed = await runMain(['resume', 'job-r', '--json'], p.dir);
+    expect(resumed.code).toBe(0);
+    expect(JSON.parse(resumed.out)).toMatchObject({ status: 'completed', steps: [{ id: 'load', attempts: 1 }, { id: 'audit' }, { id: 'work' }, { id: 'finish' }] });
+    expect((await runMain(['status', 'job-r'], p.dir)).out).toMatch(/^work +completed +1 +100%/m);
+  });
+
   it('run of an execution that already completed says so and exits 0', async () => {
     const p = project();
     await runMain(['run', 'pipeline.ts', '--execution-id', 'job-2'], p.dir);

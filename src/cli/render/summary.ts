@@ -54,7 +54,8 @@ export function reportLines(report: ExecutionStatusReport, steps: readonly StepP
   if (steps.length > 0) {
     const rows = steps.map((step) => [
       step.stepId,
-      step.status,
+      // The tracker counts a cancelled step as failed; its record says which it was.
+      recordOf(step.stepId)?.status ?? step.status,
       String(recordOf(step.stepId)?.attempts ?? '-'),
       percent(step.progressPercentage).trim(),
       seconds(step.duration),
