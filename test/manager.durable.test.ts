@@ -320,6 +320,14 @@ describe('a resume announces nothing an earlier run did', () => {
     expect(second.getExecutionStatus().progress).toMatchObject({ completedSteps: 1, totalSteps: 2 });
     expect(heard).toEqual([]);
     expect(tracker.getPerformanceMetrics().eventsEmitted).toBe(0);
+    // Running the same script again: the execution goes on, announced once as resumed, at 50%.
+    const starts: unknown[] = [];
+    tracker.addEventHandler((event) => {
+      if (event.eventType === 'execution_started') starts.push(event.data);
+    });
+    second.startExecution(2);
+    expect(starts).toEqual([{ totalSteps: 2, progressPercentage: 50, resumed: true }]);
+    heard.length = 0;
     expect(await second.executeStepWithRecovery('a', 'A', () => 'again')).toBe(true);
     await second.executeStepWithRecovery('b', 'B', () => 2);
     second.completeExecution(true);

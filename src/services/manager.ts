@@ -37,6 +37,7 @@ import { RecoveryManager } from './recovery/recovery-manager.js';
 import { VariableManager } from './variables/index.js';
 import { DurableLog } from './manager/durable-log.js';
 import { clampPercentage, emptyRecord, isEmpty, statusOf } from './manager/actor-status.js';
+import { announceResumedStart } from './manager/replay.js';
 import { openDurableLog, ResumeState, type ResumeTarget } from './manager/resume-state.js';
 import { StepOutcomes } from './manager/step-outcomes.js';
 import { ExecutionActorHost, type ExecutionActor } from './manager/actor-host.js';
@@ -173,6 +174,7 @@ export class ComprehensiveExecutionManager {
       this.executionContext.start(total);
       this.progressTracker.setTotalSteps(this.executionId, total);
       this.#logStatus(ExecutionStatus.RUNNING, total);
+      announceResumedStart(this.progressTracker, this.executionId, total);
       return;
     }
     this.#host.send({ type: 'EXECUTION.START', totalSteps: total }, 'startExecution');

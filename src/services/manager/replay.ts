@@ -5,7 +5,7 @@
  * @module
  */
 import type { Actor } from 'xstate';
-import { ExecutionStatus } from '../../constants.js';
+import { ExecutionStatus, ProgressEventType } from '../../constants.js';
 import type { executionMachine } from '../../machines/execution.machine.js';
 import type { ExecutionContext } from '../context/index.js';
 import type { ProgressTracker } from '../progress/index.js';
@@ -42,6 +42,18 @@ function replaySteps(target: ReplayTarget, summary: JournalSummary, status: Exec
     actor.send({ type: 'STEP.RECORD', record, output: summary.outputs.get(record.stepId) });
   }
   applyFinalStatus(target, status);
+}
+
+/**
+ * A resumed execution starts running again in this process: announced once
+ * (the replay announced nothing), with the progress earlier runs left and
+ * `data.resumed: true`.
+ */
+export function announceResumedStart(progressTracker: ProgressTracker, executionId: string, totalSteps: number): void {
+  const progress = progressTracker.getExecutionProgress(executionId);
+  progressTracker.emitEvent(executionId, ProgressEventType.EXECUTION_STARTED, {
+    data: { totalSteps, progressPercentage: progress?.progressPercentage ?? 0, resumed: true },
+  });
 }
 
 /** Ends a replay in `status` (nothing to do while running). */

@@ -7,13 +7,13 @@
  * @module
  */
 import type { Clock } from '../../clock.js';
-import { ExecutionStatus, ProgressEventType } from '../../constants.js';
+import { ExecutionStatus } from '../../constants.js';
 import { ErrorCode, ExecutionError } from '../../errors.js';
 import type { CheckpointStore, DurabilityMode, StoredExecution } from '../../stores/types.js';
 import type { JsonValue } from '../../validation.js';
 import type { VariableManager } from '../variables/index.js';
 import { DurableLog } from './durable-log.js';
-import { replayJournal, restoreJournalTimes, restoreStepTimes, type ReplayTarget } from './replay.js';
+import { announceResumedStart, replayJournal, restoreJournalTimes, restoreStepTimes, type ReplayTarget } from './replay.js';
 import { summarizeJournal, type InterruptedStep, type JournalSummary } from './resume.js';
 
 /** How a manager opens its durable log. */
@@ -140,10 +140,6 @@ export class ResumeState {
       log.muted = false;
     }
     this.#loaded = null;
-    // The replay announced nothing; this run starting the execution again is news, once.
-    const progress = target.progressTracker.getExecutionProgress(target.executionId);
-    target.progressTracker.emitEvent(target.executionId, ProgressEventType.EXECUTION_STARTED, {
-      data: { totalSteps, progressPercentage: progress?.progressPercentage ?? 0, resumed: true },
-    });
+    announceResumedStart(target.progressTracker, target.executionId, totalSteps);
   }
 }
