@@ -17,7 +17,7 @@ import { ErrorCode, ExecutionError, serializeError } from '../errors.js';
 import type { StepRecord } from '../machines/machine-types.js';
 import { idSchema, parseInput, requireFinite, requireId } from '../validation.js';
 import { ExecutionContext, type Checkpoint } from './context/index.js';
-import { captureEngineCheckpoint, readEngineCheckpoint } from './manager/engine-checkpoint.js';
+import { assertStorableOutput, captureEngineCheckpoint, readEngineCheckpoint } from './manager/engine-checkpoint.js';
 import {
   completeStepOptionsSchema,
   managerOptionsSchema,
@@ -244,6 +244,7 @@ export class ComprehensiveExecutionManager {
     this.#assertLive();
     const id = requireId(stepId, 'completeStep stepId');
     const parsed = isEmpty(options) ? {} : parseInput(completeStepOptionsSchema, options, 'completeStep options');
+    assertStorableOutput(id, options.output);
     const success = parsed.success ?? true;
     const percentage = clampPercentage(parsed.progressPercentage ?? (success ? 100 : undefined));
     const error = success ? null : serializeError(options.error ?? new Error(`Step "${id}" failed`));

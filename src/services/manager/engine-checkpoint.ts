@@ -7,7 +7,7 @@
  * @module
  */
 import { z } from 'zod';
-import { ErrorCode } from '../../errors.js';
+import { ErrorCode, ValidationFailure } from '../../errors.js';
 import type { StepRecord } from '../../machines/machine-types.js';
 import { stepRecordSchema } from '../../stores/records.js';
 import { assertFormatVersion, jsonValueSchema, parseInput, type JsonValue } from '../../validation.js';
@@ -39,6 +39,37 @@ const engineCheckpointSchema = z.object({
   outputs: z.record(z.string(), jsonValueSchema),
   progress: jsonValueSchema,
 });
+
+/**
+ * Checks that a step's output can be kept as JSON, as stores and checkpoints
+ * keep it. What `JSON.stringify` takes passes (a Date becomes its ISO
+ * string, undefined fields drop out, NaN becomes null); a BigInt, a cycle or
+ * a bare function fails here, with an error naming the step, rather than in
+ * a write or a checkpoint later on.
+ *
+ * @throws ValidationFailure `INVALID_INPUT` (field `output`, details `stepId`)
+ */
+export function assertStorableOutput(stepId: string, output: unknown): void {
+  // Strings, numbers, booleans, null and undefined are always fine: no walk on the common small outputs.
+  if (output === null || (typeof output !== 'object' && typeof output !== 'bigint' && typeof output !== 'function' && typeof output !== 'symbol')) return;
+  // Typed as string, but undefined for a function or a symbol.
+  let text: unknown;
+  try {
+    text = JSON.stringify(output);
+  } catch (error) {
+    // V8 spells a cycle's path over several lines; the first says what is wrong.
+    const why = (error instanceof Error ? error.message : String(error)).split('\n', 1)[0] ?? '';
+    throw unstorable(stepId, why, error);
+  }
+  if (text === undefined) throw unstorable(stepId, `a ${typeof output} is not JSON`);
+}
+
+function unstorable(stepId: string, why: string, cause?: unknown): ValidationFailure {
+  return new ValidationFailure('output', `Step "${stepId}" returned an output that cannot be stored as JSON: ${why}`, {
+    details: { stepId },
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
 
 /** Deep JSON copy: what a checkpoint keeps of a value (undefined becomes null). */
 export function toJsonValue(value: unknown): JsonValue {

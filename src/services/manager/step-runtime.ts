@@ -15,6 +15,7 @@ import type { ExecutionContext } from '../context/index.js';
 import { isRetryStrategy, retryDelayMs } from '../recovery/policy.js';
 import type { RecoveryManager } from '../recovery/recovery-manager.js';
 import { RetryConfig } from '../recovery/retry-config.js';
+import { assertStorableOutput } from './engine-checkpoint.js';
 
 /** What an executor receives for each attempt. */
 export interface StepExecutorArgs {
@@ -94,12 +95,15 @@ export class ManagerStepRuntime implements StepRuntime {
     if (!this.#steps.has(input.stepId)) await this.#registration(input.stepId, signal);
     const { executor } = this.#registered(input.stepId);
     const timeoutMs = input.attempt > 1 ? (this.#planTimeouts.get(input.stepId) ?? input.timeoutMs) : input.timeoutMs;
-    return runWithTimeout((attemptSignal) => executor(this.#args(input, attemptSignal)), {
+    const output = await runWithTimeout((attemptSignal) => executor(this.#args(input, attemptSignal)), {
       clock: this.clock,
       stepId: input.stepId,
       timeoutMs,
       signal,
     });
+    // An output that cannot be kept fails the attempt, as a validation error the recovery plan sees.
+    assertStorableOutput(input.stepId, output);
+    return output;
   }
 
   async executeAlternatives(input: AlternativeInput, signal: AbortSignal): Promise<unknown> {
@@ -109,10 +113,12 @@ export class ManagerStepRuntime implements StepRuntime {
     let lastError: unknown = new ExecutionError(ErrorCode.InvalidState, `Step "${input.stepId}" has no alternatives`);
     for (const alternative of alternatives) {
       try {
-        return await runWithTimeout(
+        const output = await runWithTimeout(
           (attemptSignal) => alternative(this.#args({ ...input, resumed: false }, attemptSignal)),
           { clock: this.clock, stepId: input.stepId, timeoutMs, signal },
         );
+        assertStorableOutput(input.stepId, output);
+        return output;
       } catch (error) {
         if (signal.aborted) throw error;
         lastError = error;
