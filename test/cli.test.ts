@@ -33,6 +33,8 @@ describe('the command line grammar', () => {
     });
     expect(parseCommandLine(['resume', 'x', '--file', 'p.ts'])).toMatchObject({ command: 'resume', args: { executionId: 'x' }, file: 'p.ts' });
     expect(parseCommandLine(['restore', 'x', 'cp1'])).toMatchObject({ args: { executionId: 'x', checkpointId: 'cp1' } });
+    // An id that starts with '-' (ours never do) goes after '--'.
+    expect(parseCommandLine(['restore', 'x', '--', '-9abc'])).toMatchObject({ args: { executionId: 'x', checkpointId: '-9abc' } });
     expect(parseCommandLine(['list', '--status', 'cancelled'])).toMatchObject({ command: 'list', status: 'cancelled' });
     // The last of a repeated flag wins (`npm start -- --execution-id other`).
     expect(parseCommandLine(['run', 'p.ts', '--execution-id', 'a', '--execution-id', 'b'])).toMatchObject({ executionId: 'b' });
@@ -178,7 +180,7 @@ export default definePipeline({ id: 'flaky', steps: [
     const checkpoints = JSON.parse((await runMain(['checkpoints', 'job-r', '--json'], p.dir)).out) as { id: string; description: string }[];
     const started = checkpoints.find((checkpoint) => checkpoint.description === 'execution_started');
     const restored = await runMain(['restore', 'job-r', started?.id ?? ''], p.dir);
-    expect(restored.code).toBe(0);
+    expect(restored.code, restored.err).toBe(0);
     expect(restored.out).toContain(`Execution job-r rolled back to checkpoint ${started?.id ?? ''}`);
     expect(restored.out).toContain('Continue it with: orchestrator resume job-r');
     const status = await runMain(['status', 'job-r'], p.dir);

@@ -19,6 +19,13 @@ function setup(maxCheckpoints?: number) {
 }
 
 describe('ExecutionContext checkpoints', () => {
+  it('ids are 21 URL-safe characters, unique, and never start with "-" (a command line would take it for an option)', () => {
+    const { context } = setup(5000);
+    const ids = Array.from({ length: 5000 }, () => context.createCheckpoint().id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_]{21}$/);
+  });
+
   it('captures status, step, metrics, step lists, variables and extensions', () => {
     const { clock, context } = setup();
     context.start(3);

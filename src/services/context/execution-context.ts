@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { nanoid } from 'nanoid';
+import { customAlphabet } from 'nanoid';
 import { z } from 'zod';
 import { isoNow, systemClock } from '../../clock.js';
 import type { Clock } from '../../clock.js';
@@ -28,6 +28,14 @@ import type {
 import { StepLedger } from './step-ledger.js';
 import type { StepOutcome, StepRecord } from './step-ledger.js';
 import { currentMetrics, emptyMetrics, endMetrics, OUTCOME_COUNTERS, TERMINAL_STATUSES as TERMINAL } from './metrics.js';
+
+/**
+ * Checkpoint ids: 21 characters of nanoid's URL-safe alphabet without '-'
+ * (about 125 random bits). An id a user types on a command line
+ * (`orchestrator restore <executionId> <checkpointId>`) must not look like
+ * an option.
+ */
+const checkpointId = customAlphabet('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_', 21);
 
 // Schemas are built once: zod 4 compiles each schema instance on first use.
 const optionalCountSchema = countSchema.optional();
@@ -245,7 +253,7 @@ export class ExecutionContext {
     const args = parseCheckpointArgs(description, extensions);
     const checkpoint: Checkpoint = sealCheckpoint({
       formatVersion: CHECKPOINT_FORMAT_VERSION,
-      id: nanoid(),
+      id: checkpointId(),
       executionId: this.executionId,
       pipelineId: this.pipelineId,
       createdAt: isoNow(this.#clock),
