@@ -45,7 +45,9 @@ describe('step outputs that JSON cannot hold', () => {
     const manager = createComprehensiveExecutionManager({ executionId: 'out-2', pipelineId: 'p', store: createMemoryStore() });
     manager.startExecution(1);
     manager.startStep('manual', 'Manual');
-    expect(() => manager.completeStep('manual', { output: { n: 1n } })).toThrow(ValidationFailure);
+    expect(() => {
+      manager.completeStep('manual', { output: { n: 1n } });
+    }).toThrow(ValidationFailure);
     expect(manager.getExecutionStatus().progress.runningSteps).toBe(1);
     manager.completeStep('manual', { output: { n: 1 } });
     expect(manager.getStepOutput('manual')).toEqual({ n: 1 });
