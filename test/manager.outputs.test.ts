@@ -63,4 +63,23 @@ describe('step outputs that JSON cannot hold', () => {
     const second = createComprehensiveExecutionManager({ executionId: 'out-3', pipelineId: 'p', store });
     expect(second.getStepOutput('stamp')).toEqual({ when: '2026-01-01T00:00:00.000Z', ratio: null });
   });
+
+  it('with a store, an output is serialised once: the commit reuses the text the boundary check made', async () => {
+    const store = createMemoryStore();
+    const manager = createComprehensiveExecutionManager({ executionId: 'out-4', pipelineId: 'p', store });
+    manager.startExecution(1);
+    let serialised = 0;
+    const output = {
+      toJSON: () => {
+        serialised += 1;
+        return { rows: 3 };
+      },
+    };
+    expect(await manager.executeStepWithRecovery('count', 'Count', () => output)).toBe(true);
+    await manager.flush();
+    expect(serialised).toBe(1);
+    const stored = await store.loadExecution('out-4');
+    const finished = stored?.journal.find((entry) => entry.kind === 'step_finished');
+    expect(finished?.kind === 'step_finished' ? finished.output : undefined).toEqual({ rows: 3 });
+  });
 });

@@ -108,6 +108,7 @@ export class ComprehensiveExecutionManager {
       reportProgress: (stepId, percentage, message) => {
         this.updateStepProgress(stepId, percentage, message);
       },
+      durable: options.store !== undefined,
     });
     let stored: StoredExecution | null = null;
     if (options.store !== undefined) {

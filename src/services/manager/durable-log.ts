@@ -13,7 +13,7 @@ import type { CheckpointStore, DurabilityMode, ExecutionSummary, JournalEntry } 
 import type { JsonValue } from '../../validation.js';
 import type { Checkpoint } from '../context/index.js';
 import type { VariableDeletedEvent, VariableEvent, VariableManager } from '../variables/index.js';
-import { toJsonValue } from './engine-checkpoint.js';
+import { takeJsonValue } from './engine-checkpoint.js';
 import { ExecutionJournal } from './journal.js';
 
 /** Options of {@link DurableLog}. */
@@ -94,7 +94,7 @@ export class DurableLog {
       commit = this.journal.commit({
         kind: 'step_finished',
         record,
-        output: record.status === 'completed' ? toJsonValue(output) : null,
+        output: record.status === 'completed' ? takeJsonValue(output) : null,
         at: isoNow(this.#options.clock),
         ...(startedAt === undefined ? {} : { startedAt }),
       });

@@ -49,9 +49,9 @@ const engineCheckpointSchema = z.object({
  *
  * @throws ValidationFailure `INVALID_INPUT` (field `output`, details `stepId`)
  */
-export function assertStorableOutput(stepId: string, output: unknown): void {
+export function assertStorableOutput(stepId: string, output: unknown): string | undefined {
   // Strings, numbers, booleans, null and undefined are always fine: no walk on the common small outputs.
-  if (output === null || (typeof output !== 'object' && typeof output !== 'bigint' && typeof output !== 'function' && typeof output !== 'symbol')) return;
+  if (output === null || (typeof output !== 'object' && typeof output !== 'bigint' && typeof output !== 'function' && typeof output !== 'symbol')) return undefined;
   // Typed as string, but undefined for a function or a symbol.
   let text: unknown;
   try {
@@ -61,7 +61,32 @@ export function assertStorableOutput(stepId: string, output: unknown): void {
     const why = (error instanceof Error ? error.message : String(error)).split('\n', 1)[0] ?? '';
     throw unstorable(stepId, why, error);
   }
-  if (text === undefined) throw unstorable(stepId, `a ${typeof output} is not JSON`);
+  if (typeof text !== 'string') throw unstorable(stepId, `a ${typeof output} is not JSON`);
+  return text;
+}
+
+/**
+ * JSON texts of object outputs the step boundary has just checked, for the
+ * durable log to parse instead of serialising the same output a second time.
+ * Weak, and taken once: only the commit right after the check reads it.
+ */
+const checkedOutputs = new WeakMap<object, string>();
+
+/** Keeps the text {@link assertStorableOutput} made of `output`, for {@link takeJsonValue}. */
+export function keepCheckedOutput(output: unknown, text: string | undefined): void {
+  if (text !== undefined && typeof output === 'object' && output !== null) checkedOutputs.set(output, text);
+}
+
+/** {@link toJsonValue}, from the text the boundary check kept when there is one. */
+export function takeJsonValue(value: unknown): JsonValue {
+  if (typeof value === 'object' && value !== null) {
+    const text = checkedOutputs.get(value);
+    if (text !== undefined) {
+      checkedOutputs.delete(value);
+      return JSON.parse(text) as JsonValue;
+    }
+  }
+  return toJsonValue(value);
 }
 
 function unstorable(stepId: string, why: string, cause?: unknown): ValidationFailure {

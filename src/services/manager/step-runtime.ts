@@ -15,7 +15,7 @@ import type { ExecutionContext } from '../context/index.js';
 import { isRetryStrategy, retryDelayMs } from '../recovery/policy.js';
 import type { RecoveryManager } from '../recovery/recovery-manager.js';
 import { RetryConfig } from '../recovery/retry-config.js';
-import { assertStorableOutput } from './engine-checkpoint.js';
+import { assertStorableOutput, keepCheckedOutput } from './engine-checkpoint.js';
 
 /** What an executor receives for each attempt. */
 export interface StepExecutorArgs {
@@ -44,6 +44,8 @@ export interface ManagerStepRuntimeOptions {
   recoveryManager: RecoveryManager;
   executionContext: ExecutionContext;
   reportProgress: (stepId: string, percentage: number, message?: string) => void;
+  /** True when a store keeps the outputs: the check's JSON text is then kept for the commit to reuse. */
+  durable?: boolean;
 }
 
 /** {@link StepRuntime} backed by the manager's executor registry and RecoveryManager. */
@@ -102,7 +104,7 @@ export class ManagerStepRuntime implements StepRuntime {
       signal,
     });
     // An output that cannot be kept fails the attempt, as a validation error the recovery plan sees.
-    assertStorableOutput(input.stepId, output);
+    this.#checked(input.stepId, output);
     return output;
   }
 
@@ -117,7 +119,7 @@ export class ManagerStepRuntime implements StepRuntime {
           (attemptSignal) => alternative(this.#args({ ...input, resumed: false }, attemptSignal)),
           { clock: this.clock, stepId: input.stepId, timeoutMs, signal },
         );
-        assertStorableOutput(input.stepId, output);
+        this.#checked(input.stepId, output);
         return output;
       } catch (error) {
         if (signal.aborted) throw error;
@@ -125,6 +127,12 @@ export class ManagerStepRuntime implements StepRuntime {
       }
     }
     throw lastError;
+  }
+
+  /** Checks that `output` can be stored; with a store, keeps the JSON text for the step's commit. */
+  #checked(stepId: string, output: unknown): void {
+    const text = assertStorableOutput(stepId, output);
+    if (this.#options.durable === true) keepCheckedOutput(output, text);
   }
 
   planFailure(input: { stepId: string; stepName: string; attempt: number }, error: unknown): StepFailure {
